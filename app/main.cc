@@ -1,0 +1,288 @@
+// deltaplane [EAL options] -- [options]
+//
+// Parses the arguments, runs the preflight, wires EAL, mempools, ports and the
+// forwarder together, and reports. All logic lives in lib/ and drivers/.
+#include <rte_eal.h>
+#include <rte_lcore.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.hh"
+#include "base/json.hh"
+#include "base/version.hh"
+#include "config/app_config.hh"
+#include "engines/forwarder.hh"
+#include "ethdev/port.hh"
+#include "runtime/eal.hh"
+#include "runtime/mempool.hh"
+#include "runtime/placement.hh"
+#include "runtime/preflight.hh"
+#include "runtime/signals.hh"
+#include "runtime/topology.hh"
+
+namespace dp = deltaplane;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitAccounting = 3;
+
+std::string print_placement(const dp::runtime::Placement& pl, const dp::runtime::Topology& topo,
+                            const std::vector<dp::engines::PortDesc>& ports) {
+  std::string s = topo.describe();
+  for (const auto& p : ports)
+    s += "  port " + std::to_string(p.id) + " (" + p.name + "): socket " +
+         (p.socket < 0 ? std::string("any") : std::to_string(p.socket)) + "\n";
+  for (const auto& l : pl.lcores) {
+    unsigned cpu = 0;
+    rte_cpuset_t set = rte_lcore_cpuset(l.lcore);
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) {
+        cpu = c;
+        break;
+      }
+    s += "  lcore " + std::to_string(l.lcore) + " -> cpu " + std::to_string(cpu) + " (NUMA node " +
+         std::to_string(topo.numa_node_of_cpu(cpu)) + ", EAL socket " + std::to_string(l.socket) +
+         "):";
+    if (l.streams.empty()) s += " idle";
+    for (const auto& st : l.streams)
+      s += " [rx " + std::to_string(st.rx_port) + "/" + std::to_string(st.rx_queue) + " -> tx " +
+           std::to_string(st.tx_port) + "/" + std::to_string(st.tx_queue) + "]";
+    s += "\n";
+  }
+  return s;
+}
+
+int run(int argc, char** argv) {
+  // Split at "--": EAL arguments before, ours after.
+  int split = argc;
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--") {
+      split = i;
+      break;
+    }
+  std::vector<std::string_view> app_args;
+  for (int i = split + 1; i < argc; ++i)
+    app_args.emplace_back(argv[i]);
+  std::vector<std::string_view> eal_args;
+  for (int i = 1; i < split; ++i)
+    eal_args.emplace_back(argv[i]);
+
+  // Our own arguments first: a typo fails fast, before the EAL says anything.
+  auto parsed = dp::config::parse_args(app_args);
+  if (parsed.help_requested) {
+    std::cout << dp::config::usage();
+    return kExitOk;
+  }
+  dp::config::AppConfig cfg = parsed.config;
+
+  const auto eal_info = dp::runtime::inspect_eal_args(eal_args);
+  dp::runtime::Preflight preflight;
+  for (const auto& w : dp::drivers::check_pcap_link_types(eal_info.rx_pcaps))
+    preflight.add(
+        {dp::runtime::Level::kWarning, "pcap", w, "convert it to Ethernet (editcap -T ether)"});
+
+  std::vector<char*> eal_argv{argv[0]};
+  for (int i = 1; i < split; ++i)
+    eal_argv.push_back(argv[i]);
+  dp::runtime::install_stop_signals();
+  dp::runtime::Eal eal(eal_argv);
+
+  // Ports in use.
+  std::vector<uint16_t> port_ids =
+      cfg.ports.empty() ? dp::drivers::EthPort::available() : cfg.ports;
+  if (port_ids.empty())
+    throw dp::Error(
+        "no ports: add virtual devices (--vdev net_null0 ...) or NICs (-a PCI) before '--'");
+  std::vector<dp::runtime::PortInfo> port_infos;
+  std::vector<dp::engines::PortDesc> port_descs;
+  for (uint16_t id : port_ids) {
+    if (!dp::drivers::EthPort::exists(id))
+      throw dp::Error("--ports: port " + std::to_string(id) + " does not exist (" +
+                      dp::drivers::EthPort::describe_available() + ")");
+    port_infos.push_back({id, dp::drivers::EthPort::socket_of(id)});
+    port_descs.push_back(
+        {id, dp::drivers::EthPort::name_of(id), dp::drivers::EthPort::socket_of(id)});
+  }
+
+  std::vector<dp::runtime::LcoreInfo> workers;
+  std::vector<unsigned> worker_cpus;
+  unsigned lc;
+  RTE_LCORE_FOREACH_WORKER(lc) {
+    workers.push_back({lc, static_cast<int>(rte_lcore_to_socket_id(lc))});
+    rte_cpuset_t set = rte_lcore_cpuset(lc);
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) {
+        worker_cpus.push_back(c);
+        break;
+      }
+  }
+  const auto placement = dp::runtime::place(port_infos, workers, cfg);
+  for (const auto& w : placement.warnings)
+    preflight.add(
+        {w.starts_with("cross-NUMA") ? dp::runtime::Level::kWarning : dp::runtime::Level::kInfo,
+         "placement", w, ""});
+
+  // Mempool demand per socket: descriptors of the socket's ports, its lcores.
+  const uint32_t segs = (cfg.max_frame + cfg.mbuf_data_room - 1) / cfg.mbuf_data_room;
+  std::map<int, dp::runtime::PoolDemand> demand;
+  auto sock_of_port = [&](size_t i) {
+    int s = port_infos[i].socket;
+    return s < 0 ? static_cast<int>(rte_socket_id()) : s;
+  };
+  for (size_t i = 0; i < port_infos.size(); ++i) {
+    auto& d = demand[sock_of_port(i)];
+    d.rx_descriptors += uint64_t{placement.queues[i].rx_queues} * cfg.rx_desc;
+    d.tx_descriptors += uint64_t{placement.queues[i].tx_queues} * cfg.tx_desc;
+    d.cache_size = cfg.mbuf_cache;
+    d.burst = cfg.burst;
+    d.segments_per_frame = segs;
+  }
+  for (const auto& l : placement.lcores)
+    for (auto& [sock, d] : demand) {
+      (void)sock;
+      if (!l.streams.empty()) ++d.lcores;
+    }
+  dp::runtime::MemoryPlan mem_plan;
+  mem_plan.no_huge = eal_info.no_huge;
+  std::map<int, uint32_t> pool_sizes;
+  for (auto& [sock, d] : demand) {
+    uint32_t need = dp::runtime::mbufs_needed(d);
+    uint32_t n = cfg.mbufs ? cfg.mbufs : need;
+    pool_sizes[sock] = n;
+    if (sock >= 0 && sock < 8)
+      mem_plan.bytes_per_socket[sock] = uint64_t{n} * (cfg.mbuf_data_room + 128 + 192);
+    if (cfg.mbufs && cfg.mbufs < need)
+      preflight.add({dp::runtime::Level::kWarning, "mempool",
+                     "--mbufs " + std::to_string(cfg.mbufs) + " on socket " + std::to_string(sock) +
+                         " is below the " + std::to_string(need) +
+                         " that ports x queues x descriptors + caches need; RX will starve "
+                         "(rx_nombuf) under load",
+                     "raise --mbufs or lower --rxd/--txd/--rxq"});
+    else
+      preflight.add({dp::runtime::Level::kOk, "mempool",
+                     "socket " + std::to_string(sock) + ": " + std::to_string(n) + " mbufs of " +
+                         std::to_string(cfg.mbuf_data_room) +
+                         " B (ports x queues x descriptors + caches need " + std::to_string(need) +
+                         ")",
+                     ""});
+  }
+  auto sys = dp::runtime::read_system_facts("/", worker_cpus);
+  preflight.add(dp::runtime::check_hugepages(sys, mem_plan));
+  preflight.add(dp::runtime::check_cpus(sys, worker_cpus));
+  bool numa_ok = true;
+  for (const auto& l : placement.lcores)
+    for (const auto& st : l.streams)
+      for (const auto& p : port_infos)
+        if (p.id == st.rx_port && p.socket >= 0 && p.socket != l.socket) numa_ok = false;
+  if (numa_ok)
+    preflight.add({dp::runtime::Level::kOk, "numa",
+                   "every forwarding lcore is on the NUMA node of the ports it polls", ""});
+
+  if (cfg.preflight_only) {
+    if (cfg.json) {
+      dp::JsonWriter w;
+      w.begin_object();
+      preflight.write_json(w);
+      w.end_object();
+      std::cout << w.str();
+    } else {
+      std::cout << preflight.format();
+    }
+    return preflight.fatal() ? kExitError : kExitOk;
+  }
+  std::cerr << preflight.format();
+  if (preflight.fatal()) throw dp::Error("preflight found a fatal problem (see above)");
+
+  // Mempools, one per socket in use.
+  std::map<int, std::unique_ptr<dp::runtime::Mempool>> pools;
+  for (auto& [sock, n] : pool_sizes)
+    pools[sock] = std::make_unique<dp::runtime::Mempool>("dp_mbuf_s" + std::to_string(sock), n,
+                                                         cfg.mbuf_cache, cfg.mbuf_data_room, sock);
+
+  // Ports (declared after the pools: destroyed before them).
+  std::vector<dp::drivers::EthPort> ports;
+  ports.reserve(port_ids.size());
+  for (size_t i = 0; i < port_ids.size(); ++i) {
+    dp::drivers::PortSetup ps;
+    ps.rx_queues = placement.queues[i].rx_queues;
+    ps.tx_queues = placement.queues[i].tx_queues;
+    ps.rx_desc = cfg.rx_desc;
+    ps.tx_desc = cfg.tx_desc;
+    ps.max_frame = cfg.max_frame;
+    ps.mbuf_data_room = cfg.mbuf_data_room;
+    ps.promiscuous = cfg.promiscuous;
+    ps.link_wait_ms = cfg.link_wait_ms;
+    ps.pool = pools.at(sock_of_port(i))->get();
+    ports.emplace_back(port_ids[i], ps);
+    for (const auto& n : ports.back().notes())
+      std::cerr << "port " << port_ids[i] << ": " << n << "\n";
+  }
+
+  if (cfg.print_topology)
+    std::cout << print_placement(placement, dp::runtime::Topology::discover(), port_descs);
+
+  std::cerr << "deltaplane " << dp::version() << " (" << dp::git_revision() << "): engine "
+            << dp::config::engine_name(cfg.engine) << ", " << port_ids.size() << " port(s), "
+            << workers.size() << " forwarding lcore(s), burst " << cfg.burst << "\n";
+  for (const auto& p : ports)
+    std::cerr << "port " << p.id() << " (" << p.name() << "): " << p.link_status() << "\n";
+
+  dp::engines::Forwarder fwd(cfg, placement, port_descs);
+  dp::stats::Snapshot final_snap =
+      fwd.run([](const std::string& s) { std::cout << s << std::flush; });
+  if (int sig = dp::runtime::stop_signal())
+    std::cerr << "deltaplane: stopping on signal " << sig << "\n";
+
+  std::cout << dp::stats::format_summary(final_snap) << std::flush;
+  const auto acc = dp::stats::account(final_snap);
+  if (!cfg.stats_json.empty()) {
+    dp::JsonWriter w;
+    w.begin_object();
+    w.value("deltaplane_version", dp::version()).value("git_revision", dp::git_revision());
+    w.value("engine", dp::config::engine_name(cfg.engine));
+    w.value("burst", unsigned{cfg.burst});
+    for (const auto& [sock, pool] : pools) {
+      (void)sock;
+      (void)pool;
+    }
+    dp::stats::write_summary_json(w, final_snap);
+    w.begin_array("mempools");
+    for (const auto& [sock, pool] : pools)
+      w.begin_object()
+          .value("socket", sock)
+          .value("size", pool->size())
+          .value("in_use", pool->in_use())
+          .end_object();
+    w.end_array();
+    w.end_object();
+    std::ofstream out(cfg.stats_json);
+    if (!out) throw dp::Error("--stats-json: cannot write '" + cfg.stats_json + "'");
+    out << w.str();
+  }
+  if (!acc.balanced()) {
+    std::cerr << "deltaplane: accounting invariant violated: " << acc.describe() << "\n";
+    return kExitAccounting;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const dp::Error& e) {
+    std::cerr << "deltaplane: error: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "deltaplane: internal error: " << e.what() << "\n";
+  }
+  return kExitError;
+}

@@ -1,0 +1,354 @@
+#include "config/app_config.hh"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+#include "base/error.hh"
+
+namespace deltaplane::config {
+
+namespace {
+
+[[noreturn]] void fail(std::string_view opt, const std::string& msg) {
+  throw Error(std::string(opt) + ": " + msg);
+}
+
+template <class T>
+T parse_uint(std::string_view opt, std::string_view v, uint64_t lo, uint64_t hi) {
+  uint64_t x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x, 10);
+  if (v.empty() || ec == std::errc::invalid_argument || p != v.data() + v.size())
+    fail(opt, "expected an integer, got '" + std::string(v) + "'");
+  if (ec == std::errc::result_out_of_range || x < lo || x > hi)
+    fail(opt, "'" + std::string(v) + "' is out of range " + std::to_string(lo) + ".." +
+                  std::to_string(hi));
+  return static_cast<T>(x);
+}
+
+double parse_seconds(std::string_view opt, std::string_view v, double lo, double hi) {
+  std::string s(v);
+  char* end = nullptr;
+  errno = 0;
+  double x = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || errno != 0 || !std::isfinite(x))
+    fail(opt, "expected a number of seconds, got '" + s + "'");
+  if (x < lo || x > hi) {
+    std::ostringstream os;
+    os << "'" << s << "' is out of range " << lo << ".." << hi;
+    fail(opt, os.str());
+  }
+  return x;
+}
+
+template <class E, size_t N>
+E parse_enum(std::string_view opt, std::string_view v, const std::string_view (&names)[N]) {
+  for (size_t i = 0; i < N; ++i)
+    if (names[i] == v) return static_cast<E>(i);
+  std::string all;
+  for (size_t i = 0; i < N; ++i)
+    all += (i ? "|" : "") + std::string(names[i]);
+  fail(opt, "unknown value '" + std::string(v) + "' (expected " + all + ")");
+}
+
+std::vector<uint16_t> parse_port_list(std::string_view opt, std::string_view v) {
+  std::vector<uint16_t> out;
+  size_t pos = 0;
+  if (v.empty()) fail(opt, "expected a comma-separated list of port ids");
+  while (pos <= v.size()) {
+    size_t comma = v.find(',', pos);
+    std::string_view item = v.substr(pos, comma == v.npos ? v.npos : comma - pos);
+    size_t dash = item.find('-');
+    if (dash != item.npos) {
+      auto a = parse_uint<uint16_t>(opt, item.substr(0, dash), 0, 1023);
+      auto b = parse_uint<uint16_t>(opt, item.substr(dash + 1), 0, 1023);
+      if (b < a) fail(opt, "range '" + std::string(item) + "' is reversed");
+      for (unsigned p = a; p <= b; ++p)
+        out.push_back(static_cast<uint16_t>(p));
+    } else {
+      out.push_back(parse_uint<uint16_t>(opt, item, 0, 1023));
+    }
+    if (comma == v.npos) break;
+    pos = comma + 1;
+  }
+  std::vector<uint16_t> sorted = out;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    fail(opt, "port listed twice in '" + std::string(v) + "'");
+  return out;
+}
+
+bool is_power_of_two(uint64_t x) {
+  return x && !(x & (x - 1));
+}
+
+}  // namespace
+
+std::string_view engine_name(Engine e) noexcept {
+  return kEngineNames[static_cast<size_t>(e)];
+}
+std::string_view port_topology_name(PortTopology t) noexcept {
+  return kPortTopologyNames[static_cast<size_t>(t)];
+}
+
+std::vector<QueueMapping> parse_queue_map(std::string_view text) {
+  constexpr std::string_view opt = "--config";
+  std::vector<QueueMapping> out;
+  size_t i = 0;
+  auto skip_ws = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
+      ++i;
+  };
+  skip_ws();
+  if (i == text.size()) fail(opt, "expected \"(port,queue,lcore),...\", got an empty string");
+  while (i < text.size()) {
+    skip_ws();
+    if (text[i] != '(')
+      fail(opt,
+           "expected '(' at offset " + std::to_string(i) + " in \"" + std::string(text) + "\"");
+    size_t close = text.find(')', i);
+    if (close == text.npos) fail(opt, "missing ')' in \"" + std::string(text) + "\"");
+    std::string_view tuple = text.substr(i + 1, close - i - 1);
+    uint64_t fields[3];
+    size_t nf = 0, p = 0;
+    while (true) {
+      size_t c = tuple.find(',', p);
+      std::string_view f = tuple.substr(p, c == tuple.npos ? tuple.npos : c - p);
+      while (!f.empty() && f.front() == ' ')
+        f.remove_prefix(1);
+      while (!f.empty() && f.back() == ' ')
+        f.remove_suffix(1);
+      if (nf == 3) fail(opt, "tuple (" + std::string(tuple) + ") has more than 3 fields");
+      const uint64_t hi = nf == 1 ? 65535 : 1023;  // port ids and lcore ids stop at 1023
+      fields[nf] = parse_uint<uint64_t>(opt, f, 0, hi);
+      ++nf;
+      if (c == tuple.npos) break;
+      p = c + 1;
+    }
+    if (nf != 3) fail(opt, "tuple (" + std::string(tuple) + ") needs 3 fields: port,queue,lcore");
+    QueueMapping m{static_cast<uint16_t>(fields[0]), static_cast<uint16_t>(fields[1]),
+                   static_cast<unsigned>(fields[2])};
+    for (const auto& o : out)
+      if (o.port == m.port && o.queue == m.queue)
+        fail(opt, "port " + std::to_string(m.port) + " queue " + std::to_string(m.queue) +
+                      " is mapped twice");
+    out.push_back(m);
+    i = close + 1;
+    skip_ws();
+    if (i < text.size()) {
+      if (text[i] != ',') fail(opt, "expected ',' between tuples at offset " + std::to_string(i));
+      ++i;
+      skip_ws();
+      if (i == text.size()) fail(opt, "trailing ',' in \"" + std::string(text) + "\"");
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> config_file_args(std::string_view text, std::string_view file_name) {
+  std::vector<std::string> out;
+  size_t line_no = 0, pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == text.npos ? text.npos : nl - pos);
+    ++line_no;
+    if (size_t hash = line.find('#'); hash != line.npos) line = line.substr(0, hash);
+    auto trim = [](std::string_view s) {
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+        s.remove_prefix(1);
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.remove_suffix(1);
+      return s;
+    };
+    line = trim(line);
+    if (!line.empty()) {
+      size_t sep = line.find_first_of(" \t=");
+      std::string_view name = line.substr(0, sep);
+      std::string_view value = sep == line.npos ? std::string_view{} : trim(line.substr(sep));
+      if (!value.empty() && value.front() == '=') value = trim(value.substr(1));
+      if (name.starts_with("-"))
+        throw Error(std::string(file_name) + ":" + std::to_string(line_no) +
+                    ": write option names without dashes ('" + std::string(name) + "')");
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      out.push_back("--" + std::string(name));
+      if (!value.empty()) out.emplace_back(value);
+    }
+    if (nl == text.npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+namespace {
+
+struct Option {
+  std::string_view name;
+  bool takes_value;
+  std::string_view help;
+  std::function<void(AppConfig&, std::string_view opt, std::string_view value)> apply;
+};
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> opts = {
+      {"--fwd", true, "forwarding engine: io|macswap|rxonly (default io)",
+       [](AppConfig& c, auto o, auto v) { c.engine = parse_enum<Engine>(o, v, kEngineNames); }},
+      {"--port-topology", true, "auto|paired|chained|loop (default auto: paired, loop if 1 port)",
+       [](AppConfig& c, auto o, auto v) {
+         c.topology = parse_enum<PortTopology>(o, v, kPortTopologyNames);
+       }},
+      {"--ports", true, "ports to use, e.g. 0,1 or 0-3 (default: all probed)",
+       [](AppConfig& c, auto o, auto v) { c.ports = parse_port_list(o, v); }},
+      {"--burst", true, "packets per rx/tx burst, 1..512 (default 32)",
+       [](AppConfig& c, auto o, auto v) { c.burst = parse_uint<uint16_t>(o, v, 1, 512); }},
+      {"--rxq", true, "RX queues per port, 1..64 (default 1; RSS when > 1)",
+       [](AppConfig& c, auto o, auto v) { c.rx_queues = parse_uint<uint16_t>(o, v, 1, 64); }},
+      {"--rxd", true, "RX descriptors per queue, 32..32768, clamped to the device (default 1024)",
+       [](AppConfig& c, auto o, auto v) { c.rx_desc = parse_uint<uint16_t>(o, v, 32, 32768); }},
+      {"--txd", true, "TX descriptors per queue, 32..32768, clamped to the device (default 1024)",
+       [](AppConfig& c, auto o, auto v) { c.tx_desc = parse_uint<uint16_t>(o, v, 32, 32768); }},
+      {"--mbufs", true, "mbufs per NUMA socket (default: sized from ports, queues, descriptors)",
+       [](AppConfig& c, auto o, auto v) { c.mbufs = parse_uint<uint32_t>(o, v, 64, 1u << 26); }},
+      {"--mbuf-cache", true, "per-lcore mempool cache, 0..512 (default 256)",
+       [](AppConfig& c, auto o, auto v) { c.mbuf_cache = parse_uint<uint16_t>(o, v, 0, 512); }},
+      {"--mbuf-size", true, "data bytes per mbuf segment, 256..65000 (default 2048)",
+       [](AppConfig& c, auto o, auto v) {
+         c.mbuf_data_room = parse_uint<uint16_t>(o, v, 256, 65000);
+       }},
+      {"--max-frame", true, "longest frame forwarded, 64..65535; longer ones are dropped (9600)",
+       [](AppConfig& c, auto o, auto v) { c.max_frame = parse_uint<uint32_t>(o, v, 64, 65535); }},
+      {"--no-promisc", false, "leave promiscuous mode off",
+       [](AppConfig& c, auto, auto) { c.promiscuous = false; }},
+      {"--link-wait", true, "ms to wait for link up at start, 0..60000 (default 2000)",
+       [](AppConfig& c, auto o, auto v) { c.link_wait_ms = parse_uint<uint32_t>(o, v, 0, 60000); }},
+      {"--tx-retry", true, "extra tx_burst attempts for frames that did not fit, 0..1000 (0)",
+       [](AppConfig& c, auto o, auto v) { c.tx_retries = parse_uint<uint32_t>(o, v, 0, 1000); }},
+      {"--tx-retry-delay", true, "microseconds between TX retries, 0..1000 (default 1)",
+       [](AppConfig& c, auto o, auto v) {
+         c.tx_retry_delay_us = parse_uint<uint32_t>(o, v, 0, 1000);
+       }},
+      {"--config", true, "explicit queue placement \"(port,queue,lcore),...\"",
+       [](AppConfig& c, auto, auto v) { c.queue_map = parse_queue_map(v); }},
+      {"--stats-period", true, "seconds between periodic stats, 0 disables (default 1)",
+       [](AppConfig& c, auto o, auto v) { c.stats_period_s = parse_seconds(o, v, 0, 86400); }},
+      {"--duration", true, "stop after this many seconds (default: run until a signal)",
+       [](AppConfig& c, auto o, auto v) { c.duration_s = parse_seconds(o, v, 0, 1e9); }},
+      {"--max-packets", true, "stop after about this many received frames",
+       [](AppConfig& c, auto o, auto v) {
+         c.max_packets = parse_uint<uint64_t>(o, v, 0, std::numeric_limits<uint64_t>::max());
+       }},
+      {"--idle-timeout", true, "stop after this many seconds with no frame received (pcap replay)",
+       [](AppConfig& c, auto o, auto v) { c.idle_timeout_s = parse_seconds(o, v, 0, 1e6); }},
+      {"--stats-json", true, "write the final summary as JSON to this file",
+       [](AppConfig& c, auto o, auto v) {
+         if (v.empty()) fail(o, "expected a file name");
+         c.stats_json = v;
+       }},
+      {"--preflight", false, "run the start-up checks, print them and exit",
+       [](AppConfig& c, auto, auto) { c.preflight_only = true; }},
+      {"--json", false, "print preflight findings as JSON",
+       [](AppConfig& c, auto, auto) { c.json = true; }},
+      {"--print-topology", false, "show the CPU/NUMA topology and where lcores and queues landed",
+       [](AppConfig& c, auto, auto) { c.print_topology = true; }},
+      {"--quiet", false, "no periodic stats; the final summary only",
+       [](AppConfig& c, auto, auto) { c.quiet = true; }},
+  };
+  return opts;
+}
+
+void check_consistency(const AppConfig& c) {
+  if (c.json && !c.preflight_only) throw Error("--json: only valid with --preflight");
+  if (c.mbufs && c.mbuf_cache > c.mbufs / 2)
+    throw Error("--mbuf-cache: " + std::to_string(c.mbuf_cache) + " is more than half of --mbufs " +
+                std::to_string(c.mbufs));
+  if (!c.queue_map.empty()) {
+    for (const auto& m : c.queue_map)
+      if (!c.ports.empty() && std::find(c.ports.begin(), c.ports.end(), m.port) == c.ports.end())
+        throw Error("--config: port " + std::to_string(m.port) + " is not in --ports");
+  }
+  (void)is_power_of_two;
+}
+
+}  // namespace
+
+ParseResult parse_args(std::span<const std::string_view> args) {
+  ParseResult r;
+  std::deque<std::string> expanded;  // owns config-file strings; deque keeps views valid
+  std::vector<std::string_view> queue(args.begin(), args.end());
+  int file_depth = 0;
+  for (size_t i = 0; i < queue.size(); ++i) {
+    std::string_view a = queue[i];
+    std::string_view value;
+    bool has_inline = false;
+    if (a == "-h" || a == "--help") {
+      r.help_requested = true;
+      continue;
+    }
+    if (!a.starts_with("--"))
+      throw Error("unexpected argument '" + std::string(a) +
+                  "' (options start with --; see --help)");
+    if (size_t eq = a.find('='); eq != a.npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+      has_inline = true;
+    }
+    if (a == "--config-file") {
+      if (!has_inline) {
+        if (i + 1 >= queue.size()) throw Error("--config-file: needs a file name");
+        value = queue[++i];
+      }
+      if (++file_depth > 8) throw Error("--config-file: files include each other too deeply");
+      std::ifstream in{std::string(value)};
+      if (!in) throw Error("--config-file: cannot read '" + std::string(value) + "'");
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto more = config_file_args(ss.str(), value);
+      // Insert after the current position; strings are owned by `expanded`.
+      size_t first = expanded.size();
+      for (auto& m : more)
+        expanded.push_back(std::move(m));
+      std::vector<std::string_view> views;
+      for (size_t k = first; k < expanded.size(); ++k)
+        views.emplace_back(expanded[k]);
+      queue.insert(queue.begin() + static_cast<std::ptrdiff_t>(i) + 1, views.begin(), views.end());
+      continue;
+    }
+    const auto& opts = options();
+    auto it = std::find_if(opts.begin(), opts.end(), [&](const Option& o) { return o.name == a; });
+    if (it == opts.end()) throw Error("unknown option '" + std::string(a) + "' (see --help)");
+    if (it->takes_value) {
+      if (!has_inline) {
+        if (i + 1 >= queue.size() || (queue[i + 1].starts_with("--") && queue[i + 1].size() > 2))
+          throw Error(std::string(a) + ": needs a value");
+        value = queue[++i];
+      }
+    } else if (has_inline) {
+      throw Error(std::string(a) + ": takes no value");
+    }
+    it->apply(r.config, a, value);
+  }
+  check_consistency(r.config);
+  return r;
+}
+
+std::string usage() {
+  std::string u =
+      "usage: deltaplane [EAL options] -- [options]\n"
+      "  e.g. deltaplane -l 0-1 --no-pci --vdev net_null0 --vdev net_null1 -- --fwd io\n\n"
+      "options:\n"
+      "  --config-file FILE     read options from FILE (one 'name value' per line)\n";
+  for (const auto& o : options()) {
+    std::string left = "  " + std::string(o.name) + (o.takes_value ? " V" : "");
+    left.resize(std::max<size_t>(left.size() + 1, 25), ' ');
+    u += left + std::string(o.help) + "\n";
+  }
+  u += "  -h, --help             this text\n";
+  return u;
+}
+
+}  // namespace deltaplane::config

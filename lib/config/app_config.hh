@@ -1,0 +1,86 @@
+// The application's typed configuration: everything after `--` on the command
+// line (or in a --config-file), validated. Parsing needs no DPDK so every bad
+// input path is unit-tested; checks that need the EAL (port ids exist, lcores
+// are enabled) happen later in the runtime.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace deltaplane::config {
+
+// Forwarding engines (testpmd's word: "forwarding mode").
+enum class Engine : uint8_t { kIo, kMacswap, kRxonly };
+inline constexpr std::string_view kEngineNames[] = {"io", "macswap", "rxonly"};
+
+// How RX ports map to TX ports, as in testpmd's --port-topology.
+enum class PortTopology : uint8_t { kAuto, kPaired, kChained, kLoop };
+inline constexpr std::string_view kPortTopologyNames[] = {"auto", "paired", "chained", "loop"};
+
+std::string_view engine_name(Engine e) noexcept;
+std::string_view port_topology_name(PortTopology t) noexcept;
+
+// One l3fwd-style --config tuple: RX queue `queue` of `port` is polled by `lcore`.
+struct QueueMapping {
+  uint16_t port = 0;
+  uint16_t queue = 0;
+  unsigned lcore = 0;
+  bool operator==(const QueueMapping&) const = default;
+};
+
+struct AppConfig {
+  Engine engine = Engine::kIo;
+  PortTopology topology = PortTopology::kAuto;
+  std::vector<uint16_t> ports;  // empty: every port the EAL probed
+
+  uint16_t burst = 32;
+  uint16_t rx_queues = 1;  // per port (automatic placement)
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint32_t mbufs = 0;  // per socket; 0 = sized automatically
+  uint16_t mbuf_cache = 256;
+  uint16_t mbuf_data_room = 2048;  // bytes of data per mbuf segment
+  uint32_t max_frame = 9600;       // longer frames are dropped as "oversize"
+  bool promiscuous = true;
+  uint32_t link_wait_ms = 2000;  // 0: do not wait for link up
+  uint32_t tx_retries = 0;       // extra tx_burst attempts for what did not fit
+  uint32_t tx_retry_delay_us = 1;
+
+  std::vector<QueueMapping> queue_map;  // --config; empty = automatic
+
+  double stats_period_s = 1.0;  // 0 disables periodic stats
+  double duration_s = 0;        // 0 = until a signal
+  uint64_t max_packets = 0;     // 0 = unlimited
+  double idle_timeout_s = 0;    // stop after this long without RX (0 = never)
+  std::string stats_json;       // write the final summary here as JSON
+
+  bool preflight_only = false;  // --preflight: checks only, then exit
+  bool json = false;            // --json: machine-readable preflight
+  bool print_topology = false;
+  bool quiet = false;  // no periodic stats, only the summary
+};
+
+// Parses the application arguments (those after `--`). Throws Error with one
+// precise message on the first bad argument. `--help` is reported through
+// `help_requested`.
+struct ParseResult {
+  AppConfig config;
+  bool help_requested = false;
+};
+ParseResult parse_args(std::span<const std::string_view> args);
+
+// Turns a config file (one `option value` or `option = value` per line, `#`
+// comments, names as the long options without dashes) into arguments for
+// parse_args. Throws Error naming file and line on a malformed line.
+std::vector<std::string> config_file_args(std::string_view text, std::string_view file_name);
+
+// Parses "(port,queue,lcore),(port,queue,lcore)...".
+std::vector<QueueMapping> parse_queue_map(std::string_view text);
+
+std::string usage();
+
+}  // namespace deltaplane::config

@@ -1,0 +1,94 @@
+// The run-to-completion loop, one instantiation per engine so the engine's
+// per-burst work is inlined: no virtual call per packet or per burst.
+//
+//   rx_burst -> admit (count, drop oversize, prefetch) -> engine -> tx_burst
+//
+// Nothing here allocates, locks, throws or makes a system call.
+#pragma once
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "engines/lcore_context.hh"
+
+namespace deltaplane::engines {
+
+// An engine works on a burst in place and returns how many frames remain to
+// send (compacted to the front). It frees and counts what it drops.
+template <class E>
+concept Engine = requires(E e, rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& ctx) {
+  { E::kName } -> std::convertible_to<const char*>;
+  { E::kTouchesData } -> std::convertible_to<bool>;
+  { e.process(pkts, n, s, ctx) }
+  noexcept->std::same_as<uint16_t>;
+};
+
+namespace detail {
+
+// Frees frames longer than max_frame (rare) and compacts the rest.
+[[gnu::cold, gnu::noinline]] uint16_t drop_oversize(rte_mbuf** pkts, uint16_t n,
+                                                    LcoreContext& ctx) noexcept;
+
+// Retries what tx_burst did not take, then frees and counts the rest.
+[[gnu::cold, gnu::noinline]] uint16_t finish_tx(const Stream& s, rte_mbuf** pkts, uint16_t n,
+                                                uint16_t sent, uint64_t bytes,
+                                                LcoreContext& ctx) noexcept;
+
+}  // namespace detail
+
+template <Engine E>
+int fwd_lcore_main(void* arg) noexcept {
+  LcoreContext& ctx = *static_cast<LcoreContext*>(arg);
+  E engine(ctx);
+  rte_mbuf* pkts[kMaxBurst];
+  const uint16_t burst = ctx.burst;
+  const uint32_t max_frame = ctx.max_frame;
+
+  while (!ctx.stop->load(std::memory_order_relaxed)) {
+    for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
+      const Stream& s = ctx.streams[si];
+      stats::StreamCounters& sc = ctx.stream_counters[si];
+      uint16_t n = rte_eth_rx_burst(s.rx_port, s.rx_queue, pkts, burst);
+      ctx.counters.polls.add(1);
+      if (n == 0) [[unlikely]] {
+        ctx.counters.empty_polls.add(1);
+        continue;
+      }
+
+      // Admit: one pass over the mbuf headers (already hot from the driver)
+      // counts bytes, spots oversize frames and prefetches payloads.
+      uint64_t bytes = 0;
+      bool oversize = false;
+      for (uint16_t i = 0; i < n; ++i) {
+        const uint32_t len = pkts[i]->pkt_len;
+        bytes += len;
+        oversize |= len > max_frame;
+        if constexpr (E::kTouchesData) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+      }
+      sc.rx_packets.add(n);
+      sc.rx_bytes.add(bytes);
+      if (oversize) [[unlikely]] {
+        n = detail::drop_oversize(pkts, n, ctx);
+        if (n == 0) continue;
+      }
+
+      n = engine.process(pkts, n, s, ctx);
+      if (n == 0) continue;
+
+      uint64_t tx_bytes = 0;
+      for (uint16_t i = 0; i < n; ++i)
+        tx_bytes += pkts[i]->pkt_len;
+      const uint16_t sent = rte_eth_tx_burst(s.tx_port, s.tx_queue, pkts, n);
+      if (sent == n) [[likely]] {
+        sc.tx_packets.add(n);
+        sc.tx_bytes.add(tx_bytes);
+      } else {
+        detail::finish_tx(s, pkts, n, sent, tx_bytes, ctx);
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace deltaplane::engines

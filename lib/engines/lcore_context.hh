@@ -1,0 +1,39 @@
+// Everything a forwarding lcore touches, in one cache-aligned block allocated on
+// the lcore's NUMA socket. Set up by the control lcore before launch; afterwards
+// the forwarding lcore is the only writer (counters are read by the control
+// lcore through relaxed atomics).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "stats/counters.hh"
+
+namespace deltaplane::engines {
+
+inline constexpr uint16_t kMaxBurst = 512;
+inline constexpr uint16_t kMaxStreamsPerLcore = 64;
+
+struct Stream {
+  uint16_t rx_port = 0, rx_queue = 0, tx_port = 0, tx_queue = 0;
+};
+
+struct alignas(64) LcoreContext {
+  // Read-only while forwarding.
+  unsigned lcore = 0;
+  int socket = 0;
+  uint16_t nb_streams = 0;
+  uint16_t burst = 32;
+  uint32_t max_frame = 9600;
+  uint32_t tx_retries = 0;
+  uint32_t tx_retry_delay_us = 1;
+  const std::atomic<bool>* stop = nullptr;
+  std::array<Stream, kMaxStreamsPerLcore> streams{};
+
+  // Written by this lcore only.
+  stats::LcoreCounters counters;
+  std::array<stats::StreamCounters, kMaxStreamsPerLcore> stream_counters;
+};
+
+}  // namespace deltaplane::engines

@@ -1,0 +1,172 @@
+#include "stats/snapshot.hh"
+
+#include <cstdio>
+#include <numeric>
+
+namespace deltaplane::stats {
+
+namespace {
+
+template <class F>
+uint64_t sum_ports(const Snapshot& s, F f) {
+  uint64_t t = 0;
+  for (const auto& p : s.ports)
+    t += f(p);
+  return t;
+}
+
+std::string fmt(const char* f, auto... args) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, f, args...);
+  return buf;
+}
+
+double rate(uint64_t now, uint64_t prev, double dt) {
+  return dt > 0 && now >= prev ? static_cast<double>(now - prev) / dt : 0.0;
+}
+
+}  // namespace
+
+uint64_t Snapshot::rx_packets() const noexcept {
+  return sum_ports(*this, [](const PortSnapshot& p) { return p.rx_packets; });
+}
+uint64_t Snapshot::tx_packets() const noexcept {
+  return sum_ports(*this, [](const PortSnapshot& p) { return p.tx_packets; });
+}
+uint64_t Snapshot::rx_bytes() const noexcept {
+  return sum_ports(*this, [](const PortSnapshot& p) { return p.rx_bytes; });
+}
+uint64_t Snapshot::tx_bytes() const noexcept {
+  return sum_ports(*this, [](const PortSnapshot& p) { return p.tx_bytes; });
+}
+uint64_t Snapshot::dropped() const noexcept {
+  return std::accumulate(drops.begin(), drops.end(), uint64_t{0});
+}
+
+Accounting account(const Snapshot& s) noexcept {
+  return {s.rx_packets(), s.tx_packets(), s.dropped(), s.held};
+}
+
+std::string Accounting::describe() const {
+  return fmt("rx %llu = tx %llu + dropped %llu + held %llu: %s", (unsigned long long)rx,
+             (unsigned long long)tx, (unsigned long long)dropped, (unsigned long long)held,
+             balanced() ? "balanced" : "VIOLATED");
+}
+
+std::string format_periodic(const Snapshot& now, const Snapshot& prev) {
+  double dt = now.elapsed_s - prev.elapsed_s;
+  std::string o = fmt("---- deltaplane stats at %.1f s ----\n", now.elapsed_s);
+  o += fmt("  %-6s %14s %14s %10s %10s %9s %9s %12s\n", "port", "rx-packets", "tx-packets",
+           "rx-Mpps", "tx-Mpps", "rx-Gbps", "tx-Gbps", "hw-missed");
+  for (size_t i = 0; i < now.ports.size(); ++i) {
+    const auto& p = now.ports[i];
+    const PortSnapshot zero{};
+    const auto& q = i < prev.ports.size() ? prev.ports[i] : zero;
+    o += fmt("  %-6u %14llu %14llu %10.3f %10.3f %9.3f %9.3f %12llu\n", p.port,
+             (unsigned long long)p.rx_packets, (unsigned long long)p.tx_packets,
+             rate(p.rx_packets, q.rx_packets, dt) / 1e6, rate(p.tx_packets, q.tx_packets, dt) / 1e6,
+             rate(p.rx_bytes, q.rx_bytes, dt) * 8 / 1e9, rate(p.tx_bytes, q.tx_bytes, dt) * 8 / 1e9,
+             (unsigned long long)(p.hw_imissed + p.hw_rx_nombuf));
+  }
+  o += fmt("  %-6s %14s %14s %10s %10s %12s\n", "lcore", "rx-packets", "tx-packets", "rx-Mpps",
+           "drops", "idle-polls%");
+  for (size_t i = 0; i < now.lcores.size(); ++i) {
+    const auto& l = now.lcores[i];
+    const LcoreSnapshot zero{};
+    const auto& q = i < prev.lcores.size() ? prev.lcores[i] : zero;
+    uint64_t polls = l.polls - q.polls, empty = l.empty_polls - q.empty_polls;
+    o += fmt("  %-6u %14llu %14llu %10.3f %10llu %12.1f\n", l.lcore,
+             (unsigned long long)l.rx_packets, (unsigned long long)l.tx_packets,
+             rate(l.rx_packets, q.rx_packets, dt) / 1e6, (unsigned long long)l.drops,
+             polls ? 100.0 * static_cast<double>(empty) / static_cast<double>(polls) : 0.0);
+  }
+  std::string drops;
+  for (size_t r = 0; r < kDropReasonCount; ++r)
+    if (now.drops[r])
+      drops += fmt(" %s=%llu", std::string(kDropReasonNames[r]).c_str(),
+                   (unsigned long long)now.drops[r]);
+  o += "  drops:" + (drops.empty() ? std::string(" none") : drops) + "\n";
+  return o;
+}
+
+std::string format_summary(const Snapshot& s) {
+  std::string o = fmt("==== deltaplane summary after %.3f s ====\n", s.elapsed_s);
+  o += fmt("  %-6s %-22s %14s %14s %16s %16s %10s %10s\n", "port", "name", "rx-packets",
+           "tx-packets", "rx-bytes", "tx-bytes", "hw-missed", "hw-errors");
+  for (const auto& p : s.ports)
+    o += fmt("  %-6u %-22.22s %14llu %14llu %16llu %16llu %10llu %10llu\n", p.port, p.name.c_str(),
+             (unsigned long long)p.rx_packets, (unsigned long long)p.tx_packets,
+             (unsigned long long)p.rx_bytes, (unsigned long long)p.tx_bytes,
+             (unsigned long long)(p.hw_imissed + p.hw_rx_nombuf),
+             (unsigned long long)(p.hw_ierrors + p.hw_oerrors));
+  o += fmt("  %-6s %14s %14s %12s\n", "lcore", "rx-packets", "tx-packets", "drops");
+  for (const auto& l : s.lcores)
+    o += fmt("  %-6u %14llu %14llu %12llu\n", l.lcore, (unsigned long long)l.rx_packets,
+             (unsigned long long)l.tx_packets, (unsigned long long)l.drops);
+  o += "  drops by reason:\n";
+  bool any = false;
+  for (size_t r = 0; r < kDropReasonCount; ++r)
+    if (s.drops[r]) {
+      any = true;
+      o += fmt("    %-24s %14llu  (%s)\n", std::string(kDropReasonNames[r]).c_str(),
+               (unsigned long long)s.drops[r], std::string(kDropReasonHelp[r]).c_str());
+    }
+  if (!any) o += "    none\n";
+  double t = s.elapsed_s > 0 ? s.elapsed_s : 1;
+  o += fmt("  average: rx %.3f Mpps, tx %.3f Mpps, rx %.3f Gbit/s (L2)\n",
+           static_cast<double>(s.rx_packets()) / t / 1e6,
+           static_cast<double>(s.tx_packets()) / t / 1e6,
+           static_cast<double>(s.rx_bytes()) * 8 / t / 1e9);
+  o += "  accounting: " + account(s).describe() + "\n";
+  return o;
+}
+
+void write_summary_json(JsonWriter& w, const Snapshot& s) {
+  Accounting a = account(s);
+  w.value("elapsed_s", s.elapsed_s);
+  w.begin_object("totals")
+      .value("rx_packets", a.rx)
+      .value("tx_packets", a.tx)
+      .value("rx_bytes", s.rx_bytes())
+      .value("tx_bytes", s.tx_bytes())
+      .value("dropped", a.dropped)
+      .value("held", a.held)
+      .value("balanced", a.balanced())
+      .end_object();
+  w.begin_object("drops");
+  for (size_t r = 0; r < kDropReasonCount; ++r)
+    w.value(kDropReasonNames[r], s.drops[r]);
+  w.end_object();
+  w.begin_array("ports");
+  for (const auto& p : s.ports)
+    w.begin_object()
+        .value("port", unsigned{p.port})
+        .value("name", p.name)
+        .value("socket", p.socket)
+        .value("rx_packets", p.rx_packets)
+        .value("rx_bytes", p.rx_bytes)
+        .value("tx_packets", p.tx_packets)
+        .value("tx_bytes", p.tx_bytes)
+        .value("hw_ipackets", p.hw_ipackets)
+        .value("hw_opackets", p.hw_opackets)
+        .value("hw_imissed", p.hw_imissed)
+        .value("hw_ierrors", p.hw_ierrors)
+        .value("hw_oerrors", p.hw_oerrors)
+        .value("hw_rx_nombuf", p.hw_rx_nombuf)
+        .end_object();
+  w.end_array();
+  w.begin_array("lcores");
+  for (const auto& l : s.lcores)
+    w.begin_object()
+        .value("lcore", l.lcore)
+        .value("socket", l.socket)
+        .value("rx_packets", l.rx_packets)
+        .value("tx_packets", l.tx_packets)
+        .value("drops", l.drops)
+        .value("polls", l.polls)
+        .value("empty_polls", l.empty_polls)
+        .end_object();
+  w.end_array();
+}
+
+}  // namespace deltaplane::stats

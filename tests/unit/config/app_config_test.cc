@@ -1,0 +1,228 @@
+// Argument and config-file parsing: every option, every bad-input path.
+#include "config/app_config.hh"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "base/error.hh"
+
+namespace deltaplane::config {
+namespace {
+
+AppConfig parse(std::initializer_list<std::string_view> a) {
+  std::vector<std::string_view> v(a);
+  return parse_args(v).config;
+}
+
+std::string error_of(std::initializer_list<std::string_view> a) {
+  std::vector<std::string_view> v(a);
+  try {
+    parse_args(v);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(AppConfig, DefaultsAreSane) {
+  AppConfig c = parse({});
+  EXPECT_EQ(c.engine, Engine::kIo);
+  EXPECT_EQ(c.burst, 32);
+  EXPECT_EQ(c.max_frame, 9600u);
+  EXPECT_EQ(c.rx_queues, 1);
+  EXPECT_TRUE(c.promiscuous);
+  EXPECT_EQ(c.stats_period_s, 1.0);
+}
+
+TEST(AppConfig, ParsesEveryOption) {
+  AppConfig c = parse({"--fwd",
+                       "macswap",
+                       "--port-topology=chained",
+                       "--ports",
+                       "0,2-3",
+                       "--burst",
+                       "64",
+                       "--rxq",
+                       "4",
+                       "--rxd",
+                       "512",
+                       "--txd=256",
+                       "--mbufs",
+                       "8191",
+                       "--mbuf-cache",
+                       "128",
+                       "--mbuf-size",
+                       "9728",
+                       "--max-frame",
+                       "9000",
+                       "--no-promisc",
+                       "--link-wait",
+                       "0",
+                       "--tx-retry",
+                       "8",
+                       "--tx-retry-delay",
+                       "2",
+                       "--stats-period",
+                       "0.5",
+                       "--duration",
+                       "2.5",
+                       "--max-packets",
+                       "1000",
+                       "--idle-timeout",
+                       "1",
+                       "--stats-json",
+                       "/tmp/x.json",
+                       "--print-topology",
+                       "--quiet"});
+  EXPECT_EQ(c.engine, Engine::kMacswap);
+  EXPECT_EQ(c.topology, PortTopology::kChained);
+  EXPECT_EQ(c.ports, (std::vector<uint16_t>{0, 2, 3}));
+  EXPECT_EQ(c.burst, 64);
+  EXPECT_EQ(c.rx_queues, 4);
+  EXPECT_EQ(c.rx_desc, 512);
+  EXPECT_EQ(c.tx_desc, 256);
+  EXPECT_EQ(c.mbufs, 8191u);
+  EXPECT_EQ(c.mbuf_cache, 128);
+  EXPECT_EQ(c.mbuf_data_room, 9728);
+  EXPECT_EQ(c.max_frame, 9000u);
+  EXPECT_FALSE(c.promiscuous);
+  EXPECT_EQ(c.link_wait_ms, 0u);
+  EXPECT_EQ(c.tx_retries, 8u);
+  EXPECT_EQ(c.tx_retry_delay_us, 2u);
+  EXPECT_DOUBLE_EQ(c.stats_period_s, 0.5);
+  EXPECT_DOUBLE_EQ(c.duration_s, 2.5);
+  EXPECT_EQ(c.max_packets, 1000u);
+  EXPECT_DOUBLE_EQ(c.idle_timeout_s, 1.0);
+  EXPECT_EQ(c.stats_json, "/tmp/x.json");
+  EXPECT_TRUE(c.print_topology);
+  EXPECT_TRUE(c.quiet);
+}
+
+TEST(AppConfig, PreflightJson) {
+  AppConfig c = parse({"--preflight", "--json"});
+  EXPECT_TRUE(c.preflight_only);
+  EXPECT_TRUE(c.json);
+  EXPECT_EQ(error_of({"--json"}), "--json: only valid with --preflight");
+}
+
+TEST(AppConfig, HelpIsReported) {
+  std::vector<std::string_view> v{"--help"};
+  EXPECT_TRUE(parse_args(v).help_requested);
+  EXPECT_NE(usage().find("--fwd"), std::string::npos);
+}
+
+TEST(AppConfig, BadValuesGiveOnePreciseMessage) {
+  EXPECT_EQ(error_of({"--burst", "0"}), "--burst: '0' is out of range 1..512");
+  EXPECT_EQ(error_of({"--burst", "513"}), "--burst: '513' is out of range 1..512");
+  EXPECT_EQ(error_of({"--burst", "abc"}), "--burst: expected an integer, got 'abc'");
+  EXPECT_EQ(error_of({"--burst", "32x"}), "--burst: expected an integer, got '32x'");
+  EXPECT_EQ(error_of({"--burst", "-1"}), "--burst: expected an integer, got '-1'");
+  EXPECT_EQ(error_of({"--burst", "99999999999999999999999"}),
+            "--burst: '99999999999999999999999' is out of range 1..512");
+  EXPECT_EQ(error_of({"--burst"}), "--burst: needs a value");
+  EXPECT_EQ(error_of({"--burst", "--rxq", "2"}), "--burst: needs a value");
+  EXPECT_EQ(error_of({"--fwd", "bogus"}),
+            "--fwd: unknown value 'bogus' (expected io|macswap|rxonly)");
+  EXPECT_EQ(error_of({"--port-topology", "ring"}),
+            "--port-topology: unknown value 'ring' (expected auto|paired|chained|loop)");
+  EXPECT_EQ(error_of({"--duration", "soon"}),
+            "--duration: expected a number of seconds, got 'soon'");
+  EXPECT_EQ(error_of({"--duration", "-1"}), "--duration: '-1' is out of range 0..1e+09");
+  EXPECT_EQ(error_of({"--duration", "nan"}), "--duration: expected a number of seconds, got 'nan'");
+  EXPECT_EQ(error_of({"--stats-period", "inf"}),
+            "--stats-period: expected a number of seconds, got 'inf'");
+  EXPECT_EQ(error_of({"--max-frame", "63"}), "--max-frame: '63' is out of range 64..65535");
+  EXPECT_EQ(error_of({"--rxq", "65"}), "--rxq: '65' is out of range 1..64");
+  EXPECT_EQ(error_of({"--rxd", "16"}), "--rxd: '16' is out of range 32..32768");
+  EXPECT_EQ(error_of({"--mbufs", "10"}), "--mbufs: '10' is out of range 64..67108864");
+  EXPECT_EQ(error_of({"--mbufs", "100", "--mbuf-cache", "64"}),
+            "--mbuf-cache: 64 is more than half of --mbufs 100");
+  EXPECT_EQ(error_of({"--ports", ""}), "--ports: expected a comma-separated list of port ids");
+  EXPECT_EQ(error_of({"--ports=0,0"}), "--ports: port listed twice in '0,0'");
+  EXPECT_EQ(error_of({"--ports=3-1"}), "--ports: range '3-1' is reversed");
+  EXPECT_EQ(error_of({"--ports=0,"}), "--ports: expected an integer, got ''");
+  EXPECT_EQ(error_of({"--stats-json="}), "--stats-json: expected a file name");
+  EXPECT_EQ(error_of({"--quiet=yes"}), "--quiet: takes no value");
+  EXPECT_EQ(error_of({"--bogus"}), "unknown option '--bogus' (see --help)");
+  EXPECT_EQ(error_of({"fwd"}), "unexpected argument 'fwd' (options start with --; see --help)");
+  EXPECT_EQ(error_of({"--config-file", "/nonexistent/x.conf"}),
+            "--config-file: cannot read '/nonexistent/x.conf'");
+  EXPECT_EQ(error_of({"--config-file"}), "--config-file: needs a file name");
+}
+
+TEST(AppConfig, LastValueWins) {
+  AppConfig c = parse({"--burst", "8", "--burst=16"});
+  EXPECT_EQ(c.burst, 16);
+}
+
+TEST(QueueMap, ParsesL3fwdSyntax) {
+  auto m = parse_queue_map("(0,0,1),(0,1,2), (1,0,1)");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0], (QueueMapping{0, 0, 1}));
+  EXPECT_EQ(m[1], (QueueMapping{0, 1, 2}));
+  EXPECT_EQ(m[2], (QueueMapping{1, 0, 1}));
+  AppConfig c = parse({"--config", "( 0 , 0 , 1 )"});
+  ASSERT_EQ(c.queue_map.size(), 1u);
+}
+
+TEST(QueueMap, RejectsMalformed) {
+  auto err = [](std::string_view s) {
+    try {
+      parse_queue_map(s);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(err(""), "--config: expected \"(port,queue,lcore),...\", got an empty string");
+  EXPECT_EQ(err("(0,0)"), "--config: tuple (0,0) needs 3 fields: port,queue,lcore");
+  EXPECT_EQ(err("(0,0,1,2)"), "--config: tuple (0,0,1,2) has more than 3 fields");
+  EXPECT_EQ(err("(0,0,1"), "--config: missing ')' in \"(0,0,1\"");
+  EXPECT_EQ(err("0,0,1"), "--config: expected '(' at offset 0 in \"0,0,1\"");
+  EXPECT_EQ(err("(0,0,1)(1,0,1)"), "--config: expected ',' between tuples at offset 7");
+  EXPECT_EQ(err("(0,0,1),"), "--config: trailing ',' in \"(0,0,1),\"");
+  EXPECT_EQ(err("(0,x,1)"), "--config: expected an integer, got 'x'");
+  EXPECT_EQ(err("(0,0,1),(0,0,2)"), "--config: port 0 queue 0 is mapped twice");
+  EXPECT_EQ(err("(2000,0,1)"), "--config: '2000' is out of range 0..1023");
+  EXPECT_EQ(err("(0,0,5000)"), "--config: '5000' is out of range 0..1023");
+}
+
+TEST(ConfigFile, TurnsLinesIntoArguments) {
+  auto a = config_file_args(
+      "# comment\nfwd = macswap\n\nburst 64   # trailing\nquiet\nconfig \"(0,0,1)\"\n", "x.conf");
+  EXPECT_EQ(a, (std::vector<std::string>{"--fwd", "macswap", "--burst", "64", "--quiet", "--config",
+                                         "(0,0,1)"}));
+  try {
+    config_file_args("ok 1\n--burst 3\n", "y.conf");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "y.conf:2: write option names without dashes ('--burst')");
+  }
+}
+
+TEST(ConfigFile, IsReadThroughTheCommandLine) {
+  std::string path = testing::TempDir() + "/dp_test.conf";
+  {
+    std::ofstream f(path);
+    f << "fwd macswap\nburst = 16\nbogus 1\n";
+  }
+  EXPECT_EQ(error_of({"--config-file", path}), "unknown option '--bogus' (see --help)");
+  {
+    std::ofstream f(path);
+    f << "fwd macswap\nburst = 16\n";
+  }
+  AppConfig c = parse({"--config-file", path, "--burst", "8"});
+  EXPECT_EQ(c.engine, Engine::kMacswap);
+  EXPECT_EQ(c.burst, 8);  // the command line after the file overrides it
+  std::vector<std::string_view> selfref;
+  {
+    std::ofstream f(path);
+    f << "config-file " << path << "\n";
+  }
+  EXPECT_EQ(error_of({"--config-file", path}),
+            "--config-file: files include each other too deeply");
+}
+
+}  // namespace
+}  // namespace deltaplane::config
