@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/error.hh"
@@ -88,6 +89,13 @@ int run(int argc, char** argv) {
   for (const auto& w : dp::drivers::check_pcap_link_types(eal_info.rx_pcaps))
     preflight.add(
         {dp::runtime::Level::kWarning, "pcap", w, "convert it to Ethernet (editcap -T ether)"});
+
+  // Hugepage and CPU facts before rte_eal_init: the EAL reserves its own share
+  // (all of -m at once), after which "free" no longer says what we had.
+  std::vector<unsigned> all_cpus;
+  for (unsigned c = 0; c < std::thread::hardware_concurrency(); ++c)
+    all_cpus.push_back(c);
+  const auto sys = dp::runtime::read_system_facts("/", all_cpus);
 
   std::vector<char*> eal_argv{argv[0]};
   for (int i = 1; i < split; ++i)
@@ -174,7 +182,6 @@ int run(int argc, char** argv) {
                          ")",
                      ""});
   }
-  auto sys = dp::runtime::read_system_facts("/", worker_cpus);
   preflight.add(dp::runtime::check_hugepages(sys, mem_plan));
   preflight.add(dp::runtime::check_cpus(sys, worker_cpus));
   bool numa_ok = true;
@@ -199,7 +206,12 @@ int run(int argc, char** argv) {
     return preflight.fatal() ? kExitError : kExitOk;
   }
   std::cerr << preflight.format();
-  if (preflight.fatal()) throw dp::Error("preflight found a fatal problem (see above)");
+  if (preflight.fatal()) {
+    for (const auto& f : preflight.findings())
+      if (f.level == dp::runtime::Level::kFatal)
+        throw dp::Error("preflight: " + f.topic + ": " + f.message +
+                        (f.fix.empty() ? "" : " — fix: " + f.fix));
+  }
 
   // Mempools, one per socket in use.
   std::map<int, std::unique_ptr<dp::runtime::Mempool>> pools;

@@ -4,11 +4,12 @@
 
 namespace deltaplane::engines::detail {
 
-uint16_t drop_oversize(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+uint16_t drop_oversize(rte_mbuf** pkts, uint16_t n, uint64_t& bytes, LcoreContext& ctx) noexcept {
   uint16_t kept = 0;
   uint64_t dropped = 0;
   for (uint16_t i = 0; i < n; ++i) {
     if (pkts[i]->pkt_len > ctx.max_frame) {
+      bytes -= pkts[i]->pkt_len;
       rte_pktmbuf_free(pkts[i]);
       ++dropped;
     } else {

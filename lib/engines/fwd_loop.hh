@@ -19,15 +19,17 @@ namespace deltaplane::engines {
 template <class E>
 concept Engine = requires(E e, rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& ctx) {
   { E::kName } -> std::convertible_to<const char*>;
-  { E::kTouchesData } -> std::convertible_to<bool>;
+  { E::kTouchesData } -> std::convertible_to<bool>;      // prefetch payloads while admitting
+  { E::kPreservesLength } -> std::convertible_to<bool>;  // keeps every frame, lengths unchanged
   { e.process(pkts, n, s, ctx) }
   noexcept->std::same_as<uint16_t>;
 };
 
 namespace detail {
 
-// Frees frames longer than max_frame (rare) and compacts the rest.
-[[gnu::cold, gnu::noinline]] uint16_t drop_oversize(rte_mbuf** pkts, uint16_t n,
+// Frees frames longer than max_frame (rare) and compacts the rest; subtracts
+// the dropped frames' lengths from `bytes`.
+[[gnu::cold, gnu::noinline]] uint16_t drop_oversize(rte_mbuf** pkts, uint16_t n, uint64_t& bytes,
                                                     LcoreContext& ctx) noexcept;
 
 // Retries what tx_burst did not take, then frees and counts the rest.
@@ -69,16 +71,19 @@ int fwd_lcore_main(void* arg) noexcept {
       sc.rx_packets.add(n);
       sc.rx_bytes.add(bytes);
       if (oversize) [[unlikely]] {
-        n = detail::drop_oversize(pkts, n, ctx);
+        n = detail::drop_oversize(pkts, n, bytes, ctx);
         if (n == 0) continue;
       }
 
       n = engine.process(pkts, n, s, ctx);
       if (n == 0) continue;
 
-      uint64_t tx_bytes = 0;
-      for (uint16_t i = 0; i < n; ++i)
-        tx_bytes += pkts[i]->pkt_len;
+      uint64_t tx_bytes = bytes;
+      if constexpr (!E::kPreservesLength) {
+        tx_bytes = 0;
+        for (uint16_t i = 0; i < n; ++i)
+          tx_bytes += pkts[i]->pkt_len;
+      }
       const uint16_t sent = rte_eth_tx_burst(s.tx_port, s.tx_queue, pkts, n);
       if (sent == n) [[likely]] {
         sc.tx_packets.add(n);

@@ -9,6 +9,7 @@ namespace deltaplane::engines {
 
 struct MacswapEngine {
   static constexpr const char* kName = "macswap";
+  static constexpr bool kPreservesLength = false;  // may drop runts
   static constexpr bool kTouchesData = true;
   explicit MacswapEngine(LcoreContext&) noexcept {}
 

@@ -7,6 +7,7 @@ namespace deltaplane::engines {
 
 struct RxonlyEngine {
   static constexpr const char* kName = "rxonly";
+  static constexpr bool kPreservesLength = true;
   static constexpr bool kTouchesData = false;
   explicit RxonlyEngine(LcoreContext&) noexcept {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&, LcoreContext& ctx) noexcept {

@@ -155,9 +155,13 @@ std::vector<Finding> check_hugepages(const SystemFacts& f, const MemoryPlan& pla
 std::vector<Finding> check_cpus(const SystemFacts& f, const std::vector<unsigned>& worker_cpus) {
   std::vector<Finding> out;
   std::string not_perf;
-  for (const auto& [cpu, gov] : f.governors)
+  bool any_known = false;
+  for (const auto& [cpu, gov] : f.governors) {
+    if (std::find(worker_cpus.begin(), worker_cpus.end(), cpu) == worker_cpus.end()) continue;
+    any_known = true;
     if (gov != "performance") not_perf += " cpu" + std::to_string(cpu) + "=" + gov;
-  if (f.governors.empty())
+  }
+  if (!any_known)
     out.push_back(
         {Level::kInfo, "cpufreq", "CPU frequency governor not readable (VM or no cpufreq)", ""});
   else if (!not_perf.empty())

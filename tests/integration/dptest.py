@@ -1,0 +1,169 @@
+"""Helpers for integration tests that run the real deltaplane binary on vdevs.
+
+Standard library only. Every DPDK process started here gets --no-pci, its own
+--in-memory EAL (no shared files, nothing to collide with) and, when the machine
+has no free hugepages (or DELTAPLANE_TEST_NO_HUGE=1), --no-huge.
+"""
+import json
+import os
+import pathlib
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SRC = pathlib.Path(os.environ.get("DELTAPLANE_SRC", pathlib.Path(__file__).resolve().parents[2]))
+BUILD = pathlib.Path(os.environ.get("DELTAPLANE_BUILD", SRC / "build"))
+SHARED = pathlib.Path(os.environ.get("DELTAPLANE_SHARED", SRC.parent / "shared"))
+PCAPS = SHARED / "pcaps"
+BINARY = BUILD / "app" / "deltaplane"
+
+
+def free_hugepages():
+    try:
+        return int(pathlib.Path("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def memory_args(mem_mb=512):
+    """EAL memory flags: hugepages when enough are free, else --no-huge."""
+    if os.environ.get("DELTAPLANE_TEST_NO_HUGE") == "1" or free_hugepages() * 2 < mem_mb:
+        return ["--no-huge", "-m", str(mem_mb)]
+    return ["-m", str(mem_mb)]
+
+
+_counter = [0]
+
+
+def unique_prefix():
+    _counter[0] += 1
+    return f"dptest-{os.getpid()}-{_counter[0]}"
+
+
+def eal_args(vdevs, lcores="0,1", mem_mb=512, extra=()):
+    args = ["--lcores" if "@" in lcores else "-l", lcores, "--no-pci", "--log-level=warning"]
+    mem = memory_args(mem_mb)
+    # --in-memory (no files at all) where hugepages are used; --no-huge cannot
+    # be combined with it, so it gets a unique --file-prefix instead.
+    args += mem + (["--file-prefix", unique_prefix()] if "--no-huge" in mem else ["--in-memory"])
+    for v in vdevs:
+        args += ["--vdev", v]
+    args += list(extra)
+    return args
+
+
+class Run:
+    def __init__(self, proc, stdout, stderr, summary):
+        self.returncode = proc.returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.summary = summary
+
+
+def run(vdevs, app_args, timeout=60, lcores="0,1", mem_mb=512, eal_extra=(), want_json=True):
+    """Runs deltaplane to completion and returns its output and JSON summary."""
+    tmp = tempfile.mkdtemp(prefix="dptest-")
+    json_path = os.path.join(tmp, "summary.json")
+    cmd = [str(BINARY)] + eal_args(vdevs, lcores, mem_mb, eal_extra) + ["--"] + list(app_args)
+    if want_json:
+        cmd += ["--stats-json", json_path]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    summary = None
+    if os.path.exists(json_path):
+        with open(json_path) as f:
+            summary = json.load(f)
+    return Run(proc, proc.stdout, proc.stderr, summary)
+
+
+def start(vdevs, app_args, lcores="0,1", mem_mb=512, json_path=None):
+    """Starts deltaplane in the background; the caller signals and waits."""
+    cmd = [str(BINARY)] + eal_args(vdevs, lcores, mem_mb) + ["--"] + list(app_args)
+    if json_path:
+        cmd += ["--stats-json", json_path]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def assert_balanced(test, summary):
+    """The accounting invariant: rx = tx + sum(drops by reason) + held, held == 0."""
+    test.assertIsNotNone(summary, "no JSON summary written")
+    t = summary["totals"]
+    drops = sum(summary["drops"].values())
+    test.assertEqual(t["dropped"], drops)
+    test.assertEqual(t["held"], 0)
+    test.assertEqual(t["rx_packets"], t["tx_packets"] + drops, f"invariant violated: {t}")
+    test.assertTrue(t["balanced"])
+
+
+# ---- pcap and pcapng reading/writing (frames only, timestamps ignored) ----
+
+LINKTYPE_ETHERNET = 1
+
+
+def read_frames(path):
+    """Returns (linktype, [frame bytes]) for a pcap or pcapng file."""
+    data = pathlib.Path(path).read_bytes()
+    if len(data) < 24:
+        raise ValueError(f"{path}: too short for a capture")
+    magic = data[:4]
+    if magic == b"\x0a\x0d\x0d\x0a":
+        return _read_pcapng(data)
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        endian = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        endian = ">"
+    else:
+        raise ValueError(f"{path}: not a pcap file")
+    linktype = struct.unpack(endian + "I", data[20:24])[0] & 0x0FFFFFFF
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(endian + "IIII", data[off:off + 16])
+        off += 16
+        frames.append(data[off:off + caplen])
+        off += caplen
+    return linktype, frames
+
+
+def _read_pcapng(data):
+    frames, linktypes, off, endian = [], [], 0, "<"
+    while off + 12 <= len(data):
+        btype = struct.unpack(endian + "I", data[off:off + 4])[0]
+        if btype == 0x0A0D0D0A:
+            bom = data[off + 8:off + 12]
+            endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+        blen = struct.unpack(endian + "I", data[off + 4:off + 8])[0]
+        body = data[off + 8:off + blen - 4]
+        if btype == 1:  # interface description
+            linktypes.append(struct.unpack(endian + "H", body[:2])[0])
+        elif btype == 6:  # enhanced packet
+            caplen = struct.unpack(endian + "I", body[12:16])[0]
+            frames.append(body[20:20 + caplen])
+        elif btype == 3:  # simple packet
+            plen = struct.unpack(endian + "I", body[:4])[0]
+            frames.append(body[4:4 + plen])
+        if blen < 12:
+            break
+        off += blen
+    return (linktypes[0] if linktypes else LINKTYPE_ETHERNET), frames
+
+
+def write_pcap(path, frames, linktype=LINKTYPE_ETHERNET):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", i, 0, len(fr), len(fr)))
+            f.write(fr)
+
+
+def main():
+    """unittest main that ends with a plain 'N passed, N failed' line."""
+    prog = unittest.main(exit=False, verbosity=2)
+    r = prog.result
+    failed = len(r.failures) + len(r.errors)
+    skipped = len(r.skipped)
+    passed = r.testsRun - failed - skipped
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    sys.exit(1 if failed or r.testsRun == 0 else 0)

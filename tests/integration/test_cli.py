@@ -1,0 +1,112 @@
+"""Bad arguments give one clear error line and a non-zero exit; --help and
+--preflight work; SIGTERM/SIGINT stop cleanly with the invariant holding."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import dptest
+
+
+def error_lines(stderr):
+    return [l for l in stderr.splitlines() if l.startswith("deltaplane: error:")]
+
+
+class BadArguments(unittest.TestCase):
+    CASES = [
+        (["net_null0"], ["--burst", "0"], "--burst: '0' is out of range 1..512"),
+        (["net_null0"], ["--fwd", "nope"], "--fwd: unknown value 'nope'"),
+        (["net_null0"], ["--whatever"], "unknown option '--whatever'"),
+        (["net_null0"], ["--duration", "x"], "--duration: expected a number of seconds"),
+        (["net_null0"], ["--ports", "5"], "--ports: port 5 does not exist (1 port(s) probed: 0=net_null0)"),
+        ([], [], "no ports: add virtual devices"),
+        (["net_null0"], ["--config", "(0,0,7)"], "--config: lcore 7 is not a worker lcore"),
+        (["net_null0", "net_null1", "net_null2"], ["--port-topology", "paired"],
+         "paired: needs an even number of ports"),
+        ([f"net_pcap0,rx_pcap={dptest.PCAPS}/empty.pcap,tx_pcap=/dev/null"], ["--rxq", "2"],
+         "port 0 (net_pcap0): 2 RX queues requested, the device has 1"),
+        (["net_null0"], ["--mbufs", "67108864"], "preflight: "),
+        (["net_null0"], ["--max-frame", "70000"], "--max-frame: '70000' is out of range"),
+    ]
+
+    def test_each_bad_input(self):
+        for vdevs, args, message in self.CASES:
+            with self.subTest(args=args):
+                # --duration bounds the run should an input wrongly be accepted.
+                r = dptest.run(vdevs, args + ["--duration", "5"], timeout=30, want_json=False)
+                self.assertNotEqual(r.returncode, 0)
+                errs = error_lines(r.stderr)
+                self.assertEqual(len(errs), 1, r.stderr)
+                self.assertIn(message, errs[0])
+                self.assertNotIn("Segmentation", r.stderr)
+
+    def test_single_lcore_is_refused(self):
+        r = dptest.run(["net_null0"], [], lcores="0", want_json=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no worker lcore", r.stderr)
+
+    def test_bad_eal_argument(self):
+        r = subprocess.run([str(dptest.BINARY), "--no-pci", "--in-memory", "--bogus-eal", "--"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(len(error_lines(r.stderr)), 1)
+        self.assertIn("EAL initialisation failed", r.stderr)
+
+    def test_app_errors_come_before_eal(self):
+        r = subprocess.run([str(dptest.BINARY), "--no-pci", "--in-memory", "--", "--burst", "0"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.stderr.strip(), "deltaplane: error: --burst: '0' is out of range 1..512")
+
+    def test_help(self):
+        r = subprocess.run([str(dptest.BINARY), "--", "--help"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--fwd", r.stdout)
+
+
+class Preflight(unittest.TestCase):
+    def test_json(self):
+        r = dptest.run(["net_null0", "net_null1"], ["--preflight", "--json"], want_json=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        topics = {f["topic"] for f in doc["findings"]}
+        for t in ("hugepages", "mempool", "isolation", "cpufreq", "numa"):
+            self.assertIn(t, topics)
+        self.assertTrue(doc["ok"])
+
+    def test_undersized_mempool_warns(self):
+        r = dptest.run(["net_null0"], ["--preflight", "--mbufs", "1024", "--mbuf-cache", "32"],
+                       want_json=False)
+        self.assertIn("[warning] mempool", r.stdout)
+
+
+class Signals(unittest.TestCase):
+    def stop_with(self, sig):
+        tmp = tempfile.mkdtemp(prefix="dp-sig-")
+        p = dptest.start(["net_null0", "net_null1"], ["--stats-period", "0.5"],
+                         json_path=f"{tmp}/s.json")
+        try:
+            time.sleep(2.5)
+            p.send_signal(sig)
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertIn(f"stopping on signal {int(sig)}", err)
+        with open(f"{tmp}/s.json") as f:
+            summary = json.load(f)
+        dptest.assert_balanced(self, summary)
+        self.assertGreater(summary["totals"]["rx_packets"], 0)
+
+    def test_sigterm(self):
+        self.stop_with(signal.SIGTERM)
+
+    def test_sigint(self):
+        self.stop_with(signal.SIGINT)
+
+
+if __name__ == "__main__":
+    dptest.main()

@@ -1,0 +1,89 @@
+"""Engines on vdevs: macswap swaps exactly the MAC addresses; net_null runs for
+--duration and exits with a consistent summary; rxonly consumes everything."""
+import os
+import random
+import tempfile
+import unittest
+
+import dptest
+
+
+def random_frames(n, seed=7):
+    rng = random.Random(seed)
+    frames = []
+    for _ in range(n):
+        size = rng.choice([60, 64, 128, 511, 1514, 3000, 9000])
+        frames.append(bytes(rng.getrandbits(8) for _ in range(size)))
+    return frames
+
+
+class Macswap(unittest.TestCase):
+    def test_swaps_only_the_addresses(self):
+        tmp = tempfile.mkdtemp(prefix="dp-macswap-")
+        frames = random_frames(300)
+        dptest.write_pcap(f"{tmp}/in.pcap", frames)
+        r = dptest.run([f"net_pcap0,rx_pcap={tmp}/in.pcap,tx_pcap={tmp}/out.pcap"],
+                       ["--fwd", "macswap", "--idle-timeout", "0.5", "--quiet"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dptest.assert_balanced(self, r.summary)
+        _, out = dptest.read_frames(f"{tmp}/out.pcap")
+        self.assertEqual(len(out), len(frames))
+        for a, b in zip(out, frames):
+            self.assertEqual(a[0:6], b[6:12])
+            self.assertEqual(a[6:12], b[0:6])
+            self.assertEqual(a[12:], b[12:])
+
+
+class NullPorts(unittest.TestCase):
+    def test_duration_and_summary(self):
+        r = dptest.run(["net_null0", "net_null1"], ["--fwd", "io", "--duration", "2",
+                                                    "--stats-period", "0.5"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dptest.assert_balanced(self, r.summary)
+        self.assertGreater(r.summary["totals"]["rx_packets"], 1000)
+        self.assertGreaterEqual(r.summary["elapsed_s"], 2.0)
+        self.assertLess(r.summary["elapsed_s"], 3.0)
+        self.assertGreaterEqual(r.stdout.count("---- deltaplane stats"), 2)
+        self.assertIn("==== deltaplane summary", r.stdout)
+        ports = {p["port"]: p for p in r.summary["ports"]}
+        # Paired topology: what port 0 receives leaves through port 1 and back.
+        self.assertEqual(ports[0]["rx_packets"], ports[1]["tx_packets"])
+        self.assertEqual(ports[1]["rx_packets"], ports[0]["tx_packets"])
+
+    def test_rxonly_consumes(self):
+        r = dptest.run(["net_null0"], ["--fwd", "rxonly", "--duration", "1", "--quiet"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dptest.assert_balanced(self, r.summary)
+        self.assertEqual(r.summary["totals"]["tx_packets"], 0)
+        self.assertEqual(r.summary["drops"]["consumed"], r.summary["totals"]["rx_packets"])
+
+    def test_max_packets_stops(self):
+        r = dptest.run(["net_null0", "net_null1"], ["--max-packets", "1000000", "--quiet"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreaterEqual(r.summary["totals"]["rx_packets"], 1000000)
+        dptest.assert_balanced(self, r.summary)
+
+    def test_without_hugepages(self):
+        os.environ["DELTAPLANE_TEST_NO_HUGE"] = "1"
+        try:
+            r = dptest.run(["net_null0", "net_null1"], ["--duration", "1", "--quiet"])
+        finally:
+            del os.environ["DELTAPLANE_TEST_NO_HUGE"]
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("running without hugepages", r.stderr)
+        dptest.assert_balanced(self, r.summary)
+
+    def test_multi_queue_rss_two_lcores(self):
+        # Several lcores on one CPU (this machine has two): slower, still correct.
+        r = dptest.run(["net_null0", "net_null1"],
+                       ["--rxq", "2", "--duration", "1", "--quiet", "--print-topology"],
+                       lcores="0@0,1@1,2@1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dptest.assert_balanced(self, r.summary)
+        self.assertIn("lcore 2 -> cpu 1", r.stdout)
+        busy = [l for l in r.summary["lcores"] if l["rx_packets"] > 0]
+        self.assertEqual(len(busy), 2)
+
+
+if __name__ == "__main__":
+    dptest.main()

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests on the release build, then
+# the unit tests and bounded fuzz runs on a clang ASan+UBSan build. Ends with
+# one "N passed, N failed" line over everything that ran.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+
+run_suite() {  # build-dir, meson test args...
+  local dir=$1; shift
+  meson test -C "$dir" --print-errorlogs --num-processes 1 "$@" || status=1
+}
+
+run_suite build --suite unit --suite integration
+
+if [ "${DELTAPLANE_SKIP_SANITIZERS:-0}" != 1 ]; then
+  if [ ! -f build-san/build.ninja ]; then
+    CC=clang CXX=clang++ meson setup build-san -Dfuzz=true -Db_sanitize=address,undefined \
+      -Db_lundef=false -Dbenchmarks=false -Dbuildtype=debugoptimized >/dev/null || status=1
+  fi
+  if ninja -C build-san; then
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_suite build-san --suite unit --suite fuzz
+  else
+    echo "sanitizer build failed"; status=1
+  fi
+fi
+
+/usr/bin/env python3 - <<'PY'
+import json, pathlib
+passed = failed = skipped = 0
+for d in ("build", "build-san"):
+    log = pathlib.Path(d) / "meson-logs" / "testlog.json"
+    if not log.exists():
+        continue
+    for line in log.read_text().splitlines():
+        r = json.loads(line)["result"]
+        if r == "OK": passed += 1
+        elif r in ("SKIP",): skipped += 1
+        else: failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status
