@@ -18,6 +18,8 @@
 #include "base/json.hh"
 #include "base/version.hh"
 #include "config/app_config.hh"
+#include "control/pdump.hh"
+#include "control/telemetry.hh"
 #include "engines/forwarder.hh"
 #include "ethdev/port.hh"
 #include "runtime/eal.hh"
@@ -101,7 +103,11 @@ int run(int argc, char** argv) {
   for (int i = 1; i < split; ++i)
     eal_argv.push_back(argv[i]);
   dp::runtime::install_stop_signals();
+  dp::control::register_telemetry_commands();  // before the EAL's plugins fill the table
   dp::runtime::Eal eal(eal_argv);
+  dp::control::PdumpServer pdump;  // dpdk-dumpcap can attach (not with --in-memory)
+  if (!pdump.available())
+    std::cerr << "deltaplane: live capture unavailable: " << pdump.reason() << "\n";
 
   // Ports in use.
   std::vector<uint16_t> port_ids =
@@ -247,7 +253,11 @@ int run(int argc, char** argv) {
   for (const auto& p : ports)
     std::cerr << "port " << p.id() << " (" << p.name() << "): " << p.link_status() << "\n";
 
-  dp::engines::Forwarder fwd(cfg, placement, port_descs);
+  std::vector<dp::engines::PoolDesc> pool_descs;
+  for (const auto& [sock, pool] : pools)
+    pool_descs.push_back({"dp_mbuf_s" + std::to_string(sock), sock, pool->get()});
+  dp::engines::Forwarder fwd(cfg, placement, port_descs, pool_descs);
+  dp::control::TelemetryAttachment telemetry(fwd);
   dp::stats::Snapshot final_snap =
       fwd.run([](const std::string& s) { std::cout << s << std::flush; });
   if (int sig = dp::runtime::stop_signal())
@@ -261,19 +271,7 @@ int run(int argc, char** argv) {
     w.value("deltaplane_version", dp::version()).value("git_revision", dp::git_revision());
     w.value("engine", dp::config::engine_name(cfg.engine));
     w.value("burst", unsigned{cfg.burst});
-    for (const auto& [sock, pool] : pools) {
-      (void)sock;
-      (void)pool;
-    }
     dp::stats::write_summary_json(w, final_snap);
-    w.begin_array("mempools");
-    for (const auto& [sock, pool] : pools)
-      w.begin_object()
-          .value("socket", sock)
-          .value("size", pool->size())
-          .value("in_use", pool->in_use())
-          .end_object();
-    w.end_array();
     w.end_object();
     std::ofstream out(cfg.stats_json);
     if (!out) throw dp::Error("--stats-json: cannot write '" + cfg.stats_json + "'");

@@ -6,6 +6,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include <rte_mempool.h>
 #include <chrono>
 #include <thread>
 
@@ -35,8 +36,12 @@ void Forwarder::ContextDeleter::operator()(LcoreContext* c) const noexcept {
 }
 
 Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& placement,
-                     std::vector<PortDesc> ports)
-    : cfg_(cfg), ports_(std::move(ports)) {
+                     std::vector<PortDesc> ports, std::vector<PoolDesc> pools)
+    : cfg_(cfg),
+      placement_(placement),
+      ports_(std::move(ports)),
+      pools_(std::move(pools)),
+      stats_period_us_(static_cast<uint64_t>(cfg.stats_period_s * 1e6)) {
   for (const auto& lp : placement.lcores) {
     if (lp.streams.size() > kMaxStreamsPerLcore)
       throw Error("lcore " + std::to_string(lp.lcore) + " would poll " +
@@ -53,7 +58,7 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     ctx->max_frame = cfg.max_frame;
     ctx->tx_retries = cfg.tx_retries;
     ctx->tx_retry_delay_us = cfg.tx_retry_delay_us;
-    ctx->stop = &stop_;
+    ctx->control = &control_;
     ctx->nb_streams = static_cast<uint16_t>(lp.streams.size());
     for (size_t i = 0; i < lp.streams.size(); ++i) {
       const auto& s = lp.streams[i];
@@ -79,7 +84,7 @@ void Forwarder::launch() {
 }
 
 void Forwarder::stop_and_wait() noexcept {
-  stop_.store(true);
+  control_.state.store(RunState::kStopping);
   if (launched_) {
     for (auto& c : contexts_)
       if (c->nb_streams) rte_eal_wait_lcore(c->lcore);
@@ -95,9 +100,80 @@ uint64_t Forwarder::rx_total() const noexcept {
   return t;
 }
 
-stats::Snapshot Forwarder::snapshot(double elapsed_s) const {
+double Forwarder::elapsed() const noexcept {
+  if (!start_tsc_) return 0;
+  return static_cast<double>(rte_get_tsc_cycles() - start_tsc_) /
+         static_cast<double>(rte_get_tsc_hz());
+}
+
+void Forwarder::pause() noexcept {
+  RunState expected = RunState::kRunning;
+  control_.state.compare_exchange_strong(expected, RunState::kPaused);
+}
+void Forwarder::resume() noexcept {
+  RunState expected = RunState::kPaused;
+  control_.state.compare_exchange_strong(expected, RunState::kRunning);
+}
+bool Forwarder::paused() const noexcept {
+  return control_.state.load() == RunState::kPaused;
+}
+
+void Forwarder::set_stats_period(double seconds) noexcept {
+  stats_period_us_.store(static_cast<uint64_t>(seconds * 1e6));
+}
+double Forwarder::stats_period() const noexcept {
+  return static_cast<double>(stats_period_us_.load()) / 1e6;
+}
+
+void Forwarder::reset_counters() {
+  stats::Snapshot now = snapshot();
+  std::lock_guard lock(baseline_mutex_);
+  baseline_ = std::move(now);
+}
+
+stats::Snapshot Forwarder::snapshot_since_reset() const {
+  stats::Snapshot now = snapshot();
+  std::lock_guard lock(baseline_mutex_);
+  return subtract(now, baseline_);
+}
+
+stats::Snapshot subtract(const stats::Snapshot& now, const stats::Snapshot& base) {
+  stats::Snapshot d = now;
+  if (base.ports.size() != now.ports.size() || base.lcores.size() != now.lcores.size()) return d;
+  d.elapsed_s = now.elapsed_s - base.elapsed_s;
+  for (size_t i = 0; i < d.ports.size(); ++i) {
+    auto& p = d.ports[i];
+    const auto& b = base.ports[i];
+    p.rx_packets -= b.rx_packets;
+    p.rx_bytes -= b.rx_bytes;
+    p.tx_packets -= b.tx_packets;
+    p.tx_bytes -= b.tx_bytes;
+    p.hw_ipackets -= b.hw_ipackets;
+    p.hw_opackets -= b.hw_opackets;
+    p.hw_imissed -= b.hw_imissed;
+    p.hw_ierrors -= b.hw_ierrors;
+    p.hw_oerrors -= b.hw_oerrors;
+    p.hw_rx_nombuf -= b.hw_rx_nombuf;
+  }
+  for (size_t i = 0; i < d.lcores.size(); ++i) {
+    auto& l = d.lcores[i];
+    const auto& b = base.lcores[i];
+    l.rx_packets -= b.rx_packets;
+    l.tx_packets -= b.tx_packets;
+    l.drops -= b.drops;
+    l.polls -= b.polls;
+    l.empty_polls -= b.empty_polls;
+  }
+  for (size_t r = 0; r < d.drops.size(); ++r)
+    d.drops[r] -= base.drops[r];
+  return d;
+}
+
+stats::Snapshot Forwarder::snapshot() const {
   stats::Snapshot s;
-  s.elapsed_s = elapsed_s;
+  s.elapsed_s = elapsed();
+  for (const auto& pd : pools_)
+    s.pools.push_back({pd.name, pd.socket, pd.pool->size, rte_mempool_in_use_count(pd.pool)});
   for (const auto& p : ports_) {
     stats::PortSnapshot ps;
     ps.port = p.id;
@@ -151,12 +227,10 @@ stats::Snapshot Forwarder::snapshot(double elapsed_s) const {
 }
 
 stats::Snapshot Forwarder::run(const std::function<void(const std::string&)>& print) {
-  using Clock = std::chrono::steady_clock;
+  start_tsc_ = rte_get_tsc_cycles();
   launch();
-  const auto start = Clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  stats::Snapshot prev = snapshot(0);
-  double next_print = cfg_.stats_period_s;
+  stats::Snapshot prev = snapshot();
+  double last_print = 0;
   uint64_t last_rx = 0;
   double last_rx_change = 0;
 
@@ -172,16 +246,17 @@ stats::Snapshot Forwarder::run(const std::function<void(const std::string&)>& pr
     } else if (cfg_.idle_timeout_s > 0 && t - last_rx_change >= cfg_.idle_timeout_s) {
       break;
     }
-    if (!cfg_.quiet && cfg_.stats_period_s > 0 && t >= next_print) {
-      stats::Snapshot now = snapshot(t);
+    const double period = stats_period();
+    if (!cfg_.quiet && period > 0 && t - last_print >= period) {
+      stats::Snapshot now = snapshot_since_reset();
+      if (now.elapsed_s < prev.elapsed_s) prev = {};  // counters were reset
       print(stats::format_periodic(now, prev));
       prev = std::move(now);
-      while (next_print <= t)
-        next_print += cfg_.stats_period_s;
+      last_print = t;
     }
   }
   stop_and_wait();
-  return snapshot(elapsed());
+  return snapshot();
 }
 
 }  // namespace deltaplane::engines

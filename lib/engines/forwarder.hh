@@ -1,12 +1,15 @@
 // The control side of forwarding: builds one LcoreContext per worker lcore from
 // the placement, launches the engine's loop on each, runs the control loop on
 // the main lcore (periodic stats, stop conditions), stops the workers and takes
-// the final snapshot.
+// the final snapshot. Its query and control methods are safe to call from other
+// control-plane threads (the telemetry thread); none of them touches a lock the
+// data path could take.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,8 @@
 #include "engines/lcore_context.hh"
 #include "runtime/placement.hh"
 #include "stats/snapshot.hh"
+
+struct rte_mempool;
 
 namespace deltaplane::engines {
 
@@ -23,19 +28,42 @@ struct PortDesc {
   int socket = -1;
 };
 
+struct PoolDesc {
+  std::string name;
+  int socket = -1;
+  rte_mempool* pool = nullptr;
+};
+
 class Forwarder {
  public:
   Forwarder(const config::AppConfig& cfg, const runtime::Placement& placement,
-            std::vector<PortDesc> ports);
+            std::vector<PortDesc> ports, std::vector<PoolDesc> pools);
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
   // Launches the workers, controls until a stop condition, stops them and
-  // returns the final snapshot. `print` receives the periodic stats text.
+  // returns the final snapshot (counters since start, whatever reset_counters
+  // did). `print` receives the periodic stats text.
   stats::Snapshot run(const std::function<void(const std::string&)>& print);
 
-  stats::Snapshot snapshot(double elapsed_s) const;
+  // Counters since start.
+  stats::Snapshot snapshot() const;
+  // Counters since the last reset_counters() (the operator's view).
+  stats::Snapshot snapshot_since_reset() const;
+
+  // Operator controls (telemetry, console). Each takes effect within one loop
+  // iteration of the forwarding lcores.
+  void pause() noexcept;
+  void resume() noexcept;
+  bool paused() const noexcept;
+  void reset_counters();
+  void set_stats_period(double seconds) noexcept;
+  double stats_period() const noexcept;
+
+  const config::AppConfig& config() const noexcept { return cfg_; }
+  const runtime::Placement& placement() const noexcept { return placement_; }
+  const std::vector<PortDesc>& ports() const noexcept { return ports_; }
 
  private:
   struct ContextDeleter {
@@ -44,13 +72,23 @@ class Forwarder {
   void launch();
   void stop_and_wait() noexcept;
   uint64_t rx_total() const noexcept;
+  double elapsed() const noexcept;
 
   config::AppConfig cfg_;
+  runtime::Placement placement_;
   std::vector<PortDesc> ports_;
+  std::vector<PoolDesc> pools_;
   std::vector<std::unique_ptr<LcoreContext, ContextDeleter>> contexts_;
-  std::atomic<bool> stop_{false};
+  ControlBlock control_;
+  std::atomic<uint64_t> stats_period_us_;
+  uint64_t start_tsc_ = 0;
   bool launched_ = false;
+  mutable std::mutex baseline_mutex_;  // control plane only
+  stats::Snapshot baseline_;
 };
+
+// Counters of `now` minus those of `base` (what a counter reset shows).
+stats::Snapshot subtract(const stats::Snapshot& now, const stats::Snapshot& base);
 
 // The lcore entry point of an engine's loop.
 using LcoreMain = int (*)(void*);

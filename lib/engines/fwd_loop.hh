@@ -8,6 +8,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
 
 #include "engines/lcore_context.hh"
@@ -47,7 +48,13 @@ int fwd_lcore_main(void* arg) noexcept {
   const uint16_t burst = ctx.burst;
   const uint32_t max_frame = ctx.max_frame;
 
-  while (!ctx.stop->load(std::memory_order_relaxed)) {
+  const std::atomic<RunState>& state = ctx.control->state;
+  RunState st;
+  while ((st = state.load(std::memory_order_relaxed)) != RunState::kStopping) {
+    if (st == RunState::kPaused) [[unlikely]] {
+      rte_pause();  // forwarding stopped by the operator: poll nothing
+      continue;
+    }
     for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
       const Stream& s = ctx.streams[si];
       stats::StreamCounters& sc = ctx.stream_counters[si];

@@ -15,6 +15,14 @@ namespace deltaplane::engines {
 inline constexpr uint16_t kMaxBurst = 512;
 inline constexpr uint16_t kMaxStreamsPerLcore = 64;
 
+// What the control lcore tells the forwarding lcores; one cache line, read by
+// every forwarding lcore once per loop iteration.
+enum class RunState : uint32_t { kRunning, kPaused, kStopping };
+
+struct alignas(64) ControlBlock {
+  std::atomic<RunState> state{RunState::kRunning};
+};
+
 struct Stream {
   uint16_t rx_port = 0, rx_queue = 0, tx_port = 0, tx_queue = 0;
 };
@@ -28,7 +36,7 @@ struct alignas(64) LcoreContext {
   uint32_t max_frame = 9600;
   uint32_t tx_retries = 0;
   uint32_t tx_retry_delay_us = 1;
-  const std::atomic<bool>* stop = nullptr;
+  const ControlBlock* control = nullptr;
   std::array<Stream, kMaxStreamsPerLcore> streams{};
 
   // Written by this lcore only.

@@ -155,6 +155,15 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
         .value("hw_rx_nombuf", p.hw_rx_nombuf)
         .end_object();
   w.end_array();
+  w.begin_array("mempools");
+  for (const auto& m : s.pools)
+    w.begin_object()
+        .value("name", m.name)
+        .value("socket", m.socket)
+        .value("size", m.size)
+        .value("in_use", m.in_use)
+        .end_object();
+  w.end_array();
   w.begin_array("lcores");
   for (const auto& l : s.lcores)
     w.begin_object()

@@ -31,8 +31,15 @@ struct LcoreSnapshot {
   uint64_t rx_packets = 0, tx_packets = 0, drops = 0, polls = 0, empty_polls = 0;
 };
 
+struct PoolSnapshot {
+  std::string name;
+  int socket = -1;
+  uint64_t size = 0, in_use = 0;
+};
+
 struct Snapshot {
   double elapsed_s = 0;
+  std::vector<PoolSnapshot> pools;
   std::vector<PortSnapshot> ports;
   std::vector<LcoreSnapshot> lcores;
   std::array<uint64_t, kDropReasonCount> drops{};
