@@ -82,10 +82,15 @@ EthPort::EthPort(uint16_t id, const PortSetup& setup) : id_(id) {
   uint32_t mtu = setup.max_frame > RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN
                      ? setup.max_frame - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN
                      : RTE_ETHER_MIN_MTU;
-  if (mtu > info.max_mtu) {
+  // ethdev checks both the MTU and the frame it implies (MTU + L2 overhead)
+  // against the device's limits.
+  uint32_t limit = info.max_mtu;
+  if (info.max_rx_pktlen > RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)
+    limit = std::min<uint32_t>(limit, info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN);
+  if (mtu > limit) {
     notes_.push_back("MTU " + std::to_string(mtu) + " clamped to the device maximum " +
-                     std::to_string(info.max_mtu));
-    mtu = info.max_mtu;
+                     std::to_string(limit) + "; longer frames cannot be received");
+    mtu = limit;
   }
   conf.rxmode.mtu = mtu;
   if (setup.max_frame > setup.mbuf_data_room) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -83,8 +84,43 @@ std::vector<uint16_t> parse_port_list(std::string_view opt, std::string_view v) 
   return out;
 }
 
-bool is_power_of_two(uint64_t x) {
-  return x && !(x & (x - 1));
+uint32_t parse_ipv4(std::string_view opt, std::string_view v) {
+  const std::string bad = "expected an IPv4 address a.b.c.d, got '" + std::string(v) + "'";
+  uint32_t ip = 0;
+  size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    size_t dot = v.find('.', pos);
+    if ((i < 3) != (dot != v.npos)) fail(opt, bad);
+    std::string_view part = v.substr(pos, i < 3 ? dot - pos : v.npos);
+    uint64_t x = 0;
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), x);
+    if (part.empty() || ec != std::errc() || p != part.data() + part.size() || x > 255)
+      fail(opt, bad);
+    ip = ip << 8 | static_cast<uint32_t>(x);
+    pos = dot + 1;
+  }
+  return ip;
+}
+
+std::array<uint8_t, 6> parse_mac(std::string_view opt, std::string_view v) {
+  const std::string bad = "expected a MAC address aa:bb:cc:dd:ee:ff, got '" + std::string(v) + "'";
+  std::array<uint8_t, 6> mac{};
+  if (v.size() != 17) fail(opt, bad);
+  for (size_t i = 0; i < 6; ++i) {
+    if (i < 5 && v[i * 3 + 2] != ':') fail(opt, bad);
+    unsigned x = 0;
+    auto part = v.substr(i * 3, 2);
+    auto [p, ec] = std::from_chars(part.data(), part.data() + 2, x, 16);
+    if (ec != std::errc() || p != part.data() + 2) fail(opt, bad);
+    mac[i] = static_cast<uint8_t>(x);
+  }
+  return mac;
+}
+
+bool parse_bool(std::string_view opt, std::string_view v) {
+  if (v == "on" || v == "yes" || v == "true" || v == "1") return true;
+  if (v == "off" || v == "no" || v == "false" || v == "0") return false;
+  fail(opt, "expected on|off, got '" + std::string(v) + "'");
 }
 
 }  // namespace
@@ -94,6 +130,22 @@ std::string_view engine_name(Engine e) noexcept {
 }
 std::string_view port_topology_name(PortTopology t) noexcept {
   return kPortTopologyNames[static_cast<size_t>(t)];
+}
+std::string_view simd_name(Simd s) noexcept {
+  return kSimdNames[static_cast<size_t>(s)];
+}
+bool engine_uses_codec(Engine e) noexcept {
+  return e == Engine::kEncode || e == Engine::kDecode || e == Engine::kGateway;
+}
+std::string format_ipv4(uint32_t ip) {
+  return std::to_string(ip >> 24) + "." + std::to_string(ip >> 16 & 255) + "." +
+         std::to_string(ip >> 8 & 255) + "." + std::to_string(ip & 255);
+}
+std::string format_mac(const std::array<uint8_t, 6>& mac) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                mac[4], mac[5]);
+  return buf;
 }
 
 std::vector<QueueMapping> parse_queue_map(std::string_view text) {
@@ -196,7 +248,7 @@ struct Option {
 
 const std::vector<Option>& options() {
   static const std::vector<Option> opts = {
-      {"--fwd", true, "forwarding engine: io|macswap|rxonly (default io)",
+      {"--fwd", true, "engine: io|macswap|rxonly|validate|encode|decode|gateway (default io)",
        [](AppConfig& c, auto o, auto v) { c.engine = parse_enum<Engine>(o, v, kEngineNames); }},
       {"--port-topology", true, "auto|paired|chained|loop (default auto: paired, loop if 1 port)",
        [](AppConfig& c, auto o, auto v) {
@@ -234,6 +286,44 @@ const std::vector<Option>& options() {
        }},
       {"--config", true, "explicit queue placement \"(port,queue,lcore),...\"",
        [](AppConfig& c, auto, auto v) { c.queue_map = parse_queue_map(v); }},
+      {"--simd", true, "validation kernels: auto|scalar|sse|avx2 (default auto)",
+       [](AppConfig& c, auto o, auto v) { c.simd = parse_enum<Simd>(o, v, kSimdNames); }},
+      {"--drop-unknown-ethertype", true, "on|off: drop non-IP frames (ARP, LLC, ...) (off)",
+       [](AppConfig& c, auto o, auto v) { c.drop_unknown_ethertype = parse_bool(o, v); }},
+      {"--drop-ttl-zero", true, "on|off: drop IPv4 frames with TTL 0 (on)",
+       [](AppConfig& c, auto o, auto v) { c.drop_ttl_zero = parse_bool(o, v); }},
+      {"--verify-l4-checksum", true, "on|off: verify TCP/UDP/ICMP checksums (off)",
+       [](AppConfig& c, auto o, auto v) { c.verify_l4_checksum = parse_bool(o, v); }},
+      {"--wan-ports", true, "gateway: WAN-side ports (default: the second port of each pair)",
+       [](AppConfig& c, auto o, auto v) { c.wan_ports = parse_port_list(o, v); }},
+      {"--mtu", true, "IP MTU of the WAN path, 576..9600 (default 1500)",
+       [](AppConfig& c, auto o, auto v) { c.mtu = parse_uint<uint32_t>(o, v, 576, 9600); }},
+      {"--keyframe-interval", true, "packets per flow between keyframes, 0 = never (64)",
+       [](AppConfig& c, auto o, auto v) {
+         c.keyframe_interval = parse_uint<uint32_t>(o, v, 0, 1u << 30);
+       }},
+      {"--keyframe-ms", true, "max age of a flow's keyframe in ms, 0 = never (1000)",
+       [](AppConfig& c, auto o, auto v) {
+         c.keyframe_ms = parse_uint<uint32_t>(o, v, 0, 3600000);
+       }},
+      {"--flow-capacity", true, "flows per lcore in the codec tables, 64..4194304 (16384)",
+       [](AppConfig& c, auto o, auto v) {
+         c.flow_capacity = parse_uint<uint32_t>(o, v, 64, 1u << 22);
+       }},
+      {"--flow-timeout", true, "ms after which an idle flow is evicted first (30000)",
+       [](AppConfig& c, auto o, auto v) {
+         c.flow_timeout_ms = parse_uint<uint32_t>(o, v, 1, 86400000);
+       }},
+      {"--tunnel-src", true, "outer IPv4 source of encoded packets (192.0.2.1)",
+       [](AppConfig& c, auto o, auto v) { c.tunnel_src_ip = parse_ipv4(o, v); }},
+      {"--tunnel-dst", true, "outer IPv4 destination of encoded packets (192.0.2.2)",
+       [](AppConfig& c, auto o, auto v) { c.tunnel_dst_ip = parse_ipv4(o, v); }},
+      {"--tunnel-port", true, "UDP port of the tunnel, 1..65535 (56855)",
+       [](AppConfig& c, auto o, auto v) { c.tunnel_port = parse_uint<uint16_t>(o, v, 1, 65535); }},
+      {"--tunnel-src-mac", true, "outer source MAC (02:00:00:00:00:01)",
+       [](AppConfig& c, auto o, auto v) { c.tunnel_src_mac = parse_mac(o, v); }},
+      {"--tunnel-dst-mac", true, "outer destination MAC, the WAN next hop (02:00:00:00:00:02)",
+       [](AppConfig& c, auto o, auto v) { c.tunnel_dst_mac = parse_mac(o, v); }},
       {"--stats-period", true, "seconds between periodic stats, 0 disables (default 1)",
        [](AppConfig& c, auto o, auto v) { c.stats_period_s = parse_seconds(o, v, 0, 86400); }},
       {"--duration", true, "stop after this many seconds (default: run until a signal)",
@@ -271,7 +361,11 @@ void check_consistency(const AppConfig& c) {
       if (!c.ports.empty() && std::find(c.ports.begin(), c.ports.end(), m.port) == c.ports.end())
         throw Error("--config: port " + std::to_string(m.port) + " is not in --ports");
   }
-  (void)is_power_of_two;
+  if (!c.wan_ports.empty() && c.engine != Engine::kGateway)
+    throw Error("--wan-ports: only valid with --fwd gateway");
+  for (uint16_t w : c.wan_ports)
+    if (!c.ports.empty() && std::find(c.ports.begin(), c.ports.end(), w) == c.ports.end())
+      throw Error("--wan-ports: port " + std::to_string(w) + " is not in --ports");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // are enabled) happen later in the runtime.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -14,8 +15,13 @@
 namespace deltaplane::config {
 
 // Forwarding engines (testpmd's word: "forwarding mode").
-enum class Engine : uint8_t { kIo, kMacswap, kRxonly };
-inline constexpr std::string_view kEngineNames[] = {"io", "macswap", "rxonly"};
+enum class Engine : uint8_t { kIo, kMacswap, kRxonly, kValidate, kEncode, kDecode, kGateway };
+inline constexpr std::string_view kEngineNames[] = {"io",     "macswap", "rxonly", "validate",
+                                                    "encode", "decode",  "gateway"};
+
+// Which validation kernels run (docs/validation.md); auto = best the CPU has.
+enum class Simd : uint8_t { kAuto, kScalar, kSse, kAvx2 };
+inline constexpr std::string_view kSimdNames[] = {"auto", "scalar", "sse", "avx2"};
 
 // How RX ports map to TX ports, as in testpmd's --port-topology.
 enum class PortTopology : uint8_t { kAuto, kPaired, kChained, kLoop };
@@ -23,6 +29,10 @@ inline constexpr std::string_view kPortTopologyNames[] = {"auto", "paired", "cha
 
 std::string_view engine_name(Engine e) noexcept;
 std::string_view port_topology_name(PortTopology t) noexcept;
+std::string_view simd_name(Simd s) noexcept;
+bool engine_uses_codec(Engine e) noexcept;
+std::string format_ipv4(uint32_t ip);
+std::string format_mac(const std::array<uint8_t, 6>& mac);
 
 // One l3fwd-style --config tuple: RX queue `queue` of `port` is polled by `lcore`.
 struct QueueMapping {
@@ -51,6 +61,25 @@ struct AppConfig {
   uint32_t tx_retry_delay_us = 1;
 
   std::vector<QueueMapping> queue_map;  // --config; empty = automatic
+
+  // Header validation.
+  Simd simd = Simd::kAuto;
+  bool drop_unknown_ethertype = false;
+  bool drop_ttl_zero = true;
+  bool verify_l4_checksum = false;
+
+  // Delta codec and tunnel (encode, decode, gateway).
+  std::vector<uint16_t> wan_ports;      // gateway: WAN-side ports; empty = 2nd of each pair
+  uint32_t mtu = 1500;                  // IP MTU of the WAN path
+  uint32_t keyframe_interval = 64;      // packets per flow between keyframes (0 = never)
+  uint32_t keyframe_ms = 1000;          // max age of a keyframe (0 = never)
+  uint32_t flow_capacity = 16384;       // flows per lcore (encoder and decoder tables)
+  uint32_t flow_timeout_ms = 30000;     // idle flows are the first evicted
+  uint32_t tunnel_src_ip = 0xC0000201;  // 192.0.2.1 (documentation range)
+  uint32_t tunnel_dst_ip = 0xC0000202;  // 192.0.2.2
+  uint16_t tunnel_port = 56855;
+  std::array<uint8_t, 6> tunnel_src_mac{0x02, 0, 0, 0, 0, 0x01};
+  std::array<uint8_t, 6> tunnel_dst_mac{0x02, 0, 0, 0, 0, 0x02};
 
   double stats_period_s = 1.0;  // 0 disables periodic stats
   double duration_s = 0;        // 0 = until a signal

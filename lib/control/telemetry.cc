@@ -128,7 +128,8 @@ int cmd_drops(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   stats::Snapshot s = f.snapshot_since_reset();
   rte_tel_data_start_dict(d);
   for (size_t r = 0; r < stats::kDropReasonCount; ++r)
-    add_u64(d, std::string(stats::kDropReasonNames[r]).c_str(), s.drops[r]);
+    if (stats::is_reported(r))
+      add_u64(d, std::string(stats::kDropReasonNames[r]).c_str(), s.drops[r]);
   return 0;
 }
 

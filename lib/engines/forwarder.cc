@@ -1,5 +1,6 @@
 #include "engines/forwarder.hh"
 
+#include <rte_cpuflags.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -7,32 +8,50 @@
 #include <rte_malloc.h>
 
 #include <rte_mempool.h>
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "base/error.hh"
+#include "engines/codec_engines.hh"
 #include "engines/io.hh"
 #include "engines/macswap.hh"
 #include "engines/rxonly.hh"
+#include "engines/validate.hh"
 #include "runtime/signals.hh"
 
 namespace deltaplane::engines {
 
 LcoreMain lcore_main_for(config::Engine e) {
   switch (e) {
-    case config::Engine::kIo:
-      return fwd_lcore_main<IoEngine>;
-    case config::Engine::kMacswap:
-      return fwd_lcore_main<MacswapEngine>;
-    case config::Engine::kRxonly:
-      return fwd_lcore_main<RxonlyEngine>;
+    case config::Engine::kIo: return fwd_lcore_main<IoEngine>;
+    case config::Engine::kMacswap: return fwd_lcore_main<MacswapEngine>;
+    case config::Engine::kRxonly: return fwd_lcore_main<RxonlyEngine>;
+    case config::Engine::kValidate: return fwd_lcore_main<ValidateEngine>;
+    case config::Engine::kEncode: return fwd_lcore_main<EncodeEngine>;
+    case config::Engine::kDecode: return fwd_lcore_main<DecodeEngine>;
+    case config::Engine::kGateway: return fwd_lcore_main<GatewayEngine>;
   }
   throw Error("engine not implemented");
 }
 
 void Forwarder::ContextDeleter::operator()(LcoreContext* c) const noexcept {
+  delete c->codec;
   c->~LcoreContext();
   rte_free(c);
+}
+
+packet::SimdLevel simd_level_for(config::Simd s) {
+  switch (s) {
+    case config::Simd::kScalar: return packet::SimdLevel::kScalar;
+    case config::Simd::kSse: return packet::SimdLevel::kSse42;
+    case config::Simd::kAvx2: return packet::SimdLevel::kAvx2;
+    case config::Simd::kAuto: break;
+  }
+  // DPDK's view of the CPU decides, once, at start-up.
+  if (rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0) return packet::SimdLevel::kAvx2;
+  if (rte_cpu_get_flag_enabled(RTE_CPUFLAG_SSE4_2) > 0) return packet::SimdLevel::kSse42;
+  return packet::SimdLevel::kScalar;
 }
 
 Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& placement,
@@ -42,6 +61,13 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
       ports_(std::move(ports)),
       pools_(std::move(pools)),
       stats_period_us_(static_cast<uint64_t>(cfg.stats_period_s * 1e6)) {
+  const packet::BurstValidator& validator = packet::burst_validator(simd_level_for(cfg.simd));
+  if (cfg.simd != config::Simd::kAuto && validator.level != simd_level_for(cfg.simd))
+    throw Error("--simd " + std::string(config::simd_name(cfg.simd)) +
+                ": this CPU does not support it");
+  validator_name_ = validator.name;
+  const bool codec = config::engine_uses_codec(cfg.engine);
+  uint32_t lcore_index = 0;
   for (const auto& lp : placement.lcores) {
     if (lp.streams.size() > kMaxStreamsPerLcore)
       throw Error("lcore " + std::to_string(lp.lcore) + " would poll " +
@@ -59,10 +85,20 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     ctx->tx_retries = cfg.tx_retries;
     ctx->tx_retry_delay_us = cfg.tx_retry_delay_us;
     ctx->control = &control_;
+    ctx->validator = &validator;
+    ctx->validate_options.drop_unknown_ethertype = cfg.drop_unknown_ethertype;
+    ctx->validate_options.drop_ttl_zero = cfg.drop_ttl_zero;
+    ctx->validate_options.verify_l4_checksum = cfg.verify_l4_checksum;
     ctx->nb_streams = static_cast<uint16_t>(lp.streams.size());
     for (size_t i = 0; i < lp.streams.size(); ++i) {
       const auto& s = lp.streams[i];
-      ctx->streams[i] = {s.rx_port, s.rx_queue, s.tx_port, s.tx_queue};
+      ctx->streams[i] = {s.rx_port, s.rx_queue, s.tx_port, s.tx_queue,
+                         is_wan_port(s.rx_port) ? StreamRole::kWan : StreamRole::kLan};
+    }
+    if (codec && !lp.streams.empty()) {
+      const bool enc = cfg.engine != config::Engine::kDecode;
+      const bool dec = cfg.engine != config::Engine::kEncode;
+      ctx->codec = new CodecLcoreState(cfg, lp.lcore, lcore_index++, lp.socket, enc, dec);
     }
   }
 }
@@ -98,6 +134,16 @@ uint64_t Forwarder::rx_total() const noexcept {
     for (uint16_t i = 0; i < c->nb_streams; ++i)
       t += c->stream_counters[i].rx_packets.load();
   return t;
+}
+
+bool Forwarder::is_wan_port(uint16_t port) const noexcept {
+  if (cfg_.engine != config::Engine::kGateway) return false;
+  if (!cfg_.wan_ports.empty())
+    return std::find(cfg_.wan_ports.begin(), cfg_.wan_ports.end(), port) != cfg_.wan_ports.end();
+  // Default: the second port of each pair (ports in use, in order).
+  for (size_t i = 0; i < ports_.size(); ++i)
+    if (ports_[i].id == port) return i % 2 == 1;
+  return false;
 }
 
 double Forwarder::elapsed() const noexcept {
@@ -215,6 +261,13 @@ stats::Snapshot Forwarder::snapshot() const {
         p->tx_packets += tx;
         p->tx_bytes += sc.tx_bytes.load();
       }
+    }
+    if (c->codec) {
+      s.codec.active = true;
+      s.codec.add(c->codec->counters);
+      s.codec.flow_capacity = cfg_.flow_capacity;
+      if (c->codec->enc_table) s.codec.enc_flows += c->codec->enc_table->occupancy();
+      if (c->codec->dec_table) s.codec.dec_flows += c->codec->dec_table->occupancy();
     }
     for (size_t r = 0; r < stats::kDropReasonCount; ++r) {
       uint64_t d = c->counters.drops[r].load();

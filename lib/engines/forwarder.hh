@@ -64,6 +64,8 @@ class Forwarder {
   const config::AppConfig& config() const noexcept { return cfg_; }
   const runtime::Placement& placement() const noexcept { return placement_; }
   const std::vector<PortDesc>& ports() const noexcept { return ports_; }
+  std::string_view validator_name() const noexcept { return validator_name_; }
+  bool is_wan_port(uint16_t port) const noexcept;
 
  private:
   struct ContextDeleter {
@@ -78,6 +80,7 @@ class Forwarder {
   runtime::Placement placement_;
   std::vector<PortDesc> ports_;
   std::vector<PoolDesc> pools_;
+  std::string_view validator_name_;
   std::vector<std::unique_ptr<LcoreContext, ContextDeleter>> contexts_;
   ControlBlock control_;
   std::atomic<uint64_t> stats_period_us_;

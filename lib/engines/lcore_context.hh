@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "packet/validate.hh"
 #include "stats/counters.hh"
 
 namespace deltaplane::engines {
@@ -23,9 +24,16 @@ struct alignas(64) ControlBlock {
   std::atomic<RunState> state{RunState::kRunning};
 };
 
+// Gateway direction of a stream: frames from a LAN port are encoded towards
+// the WAN, frames from a WAN port are decoded towards the LAN.
+enum class StreamRole : uint8_t { kLan, kWan };
+
 struct Stream {
   uint16_t rx_port = 0, rx_queue = 0, tx_port = 0, tx_queue = 0;
+  StreamRole role = StreamRole::kLan;
 };
+
+struct CodecLcoreState;  // engines/codec_state.hh
 
 struct alignas(64) LcoreContext {
   // Read-only while forwarding.
@@ -37,6 +45,9 @@ struct alignas(64) LcoreContext {
   uint32_t tx_retries = 0;
   uint32_t tx_retry_delay_us = 1;
   const ControlBlock* control = nullptr;
+  const packet::BurstValidator* validator = nullptr;  // chosen once (--simd)
+  packet::Options validate_options{};
+  CodecLcoreState* codec = nullptr;  // encode/decode/gateway engines only
   std::array<Stream, kMaxStreamsPerLcore> streams{};
 
   // Written by this lcore only.

@@ -1,11 +1,15 @@
-// Why a frame that deltaplane received did not leave through a TX queue. One
-// list generates the enum, the stable names used in stats/JSON/telemetry and the
-// help text, so adding a reason is one line.
+// Why a frame that deltaplane received did not leave through a TX queue. The
+// enum, the stable names (stats, JSON, telemetry) and the help texts come from
+// lists: the forwarding reasons below, one "invalid_<verdict>" per header
+// validation verdict (packet/verdict.hh), and the codec reasons. Names are
+// stable: append, never rename.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "packet/verdict.hh"
 
 namespace deltaplane::stats {
 
@@ -17,26 +21,62 @@ namespace deltaplane::stats {
   X(kRunt, "runt", "frame shorter than an Ethernet header")                 \
   X(kNoRoute, "no_route", "no TX port for the frame's RX port")
 
+#define DELTAPLANE_CODEC_DROP_REASONS(X)                                                         \
+  X(kTunnelConflict, "encode_tunnel_conflict",                                                   \
+    "frame looks like a tunnel packet and is too long to wrap")                                  \
+  X(kDecodeBadOuter, "decode_bad_outer", "tunnel packet with a broken outer IPv4/UDP header")    \
+  X(kDecodeBadHeader, "decode_bad_header", "deltaplane header fails its checks")                 \
+  X(kDecodeNoKeyframe, "decode_no_keyframe", "delta for a flow whose keyframe never arrived")    \
+  X(kDecodeStaleGeneration, "decode_stale_generation", "delta for another keyframe generation")  \
+  X(kDecodeCorruptBody, "decode_corrupt_body", "delta body does not decode to the frame length") \
+  X(kDecodeCrcMismatch, "decode_crc_mismatch", "restored frame fails its CRC-32C")               \
+  X(kDecodeTooLarge, "decode_too_large", "restored frame does not fit one mbuf segment")
+
 enum class DropReason : uint8_t {
 #define DELTAPLANE_X(e, name, help) e,
-  DELTAPLANE_DROP_REASONS(DELTAPLANE_X)
+#define DELTAPLANE_V(e, n) kInvalid_##e,
+  DELTAPLANE_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_PACKET_VERDICTS(DELTAPLANE_V)
+      DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X)
+#undef DELTAPLANE_V
 #undef DELTAPLANE_X
-      kCount
+          kCount
 };
 
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
 
+// The slot of verdict kOk exists (so the mapping is an addition) but is never
+// counted; reports skip it (is_reported).
 inline constexpr std::string_view kDropReasonNames[] = {
 #define DELTAPLANE_X(e, name, help) name,
-    DELTAPLANE_DROP_REASONS(DELTAPLANE_X)
+#define DELTAPLANE_V(e, n) "invalid_" #n,
+    DELTAPLANE_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_PACKET_VERDICTS(DELTAPLANE_V)
+        DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X)
+#undef DELTAPLANE_V
 #undef DELTAPLANE_X
 };
 
 inline constexpr std::string_view kDropReasonHelp[] = {
 #define DELTAPLANE_X(e, name, help) help,
-    DELTAPLANE_DROP_REASONS(DELTAPLANE_X)
+#define DELTAPLANE_V(e, n) "header validation: " #n " (docs/validation.md)",
+    DELTAPLANE_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_PACKET_VERDICTS(DELTAPLANE_V)
+        DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X)
+#undef DELTAPLANE_V
 #undef DELTAPLANE_X
 };
+
+static_assert(std::size(kDropReasonNames) == kDropReasonCount,
+              "Every drop reason needs exactly one name.");
+
+// The drop reason of a header validation verdict other than kOk.
+constexpr DropReason drop_reason_for(packet::Verdict v) noexcept {
+  return static_cast<DropReason>(static_cast<size_t>(DropReason::kInvalid_kOk) +
+                                 static_cast<size_t>(v));
+}
+
+// Whether a reason is reported (the kOk slot is not).
+constexpr bool is_reported(size_t reason) noexcept {
+  return reason != static_cast<size_t>(DropReason::kInvalid_kOk);
+}
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {
   return kDropReasonNames[static_cast<size_t>(r)];

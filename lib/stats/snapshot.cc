@@ -43,6 +43,47 @@ uint64_t Snapshot::dropped() const noexcept {
   return std::accumulate(drops.begin(), drops.end(), uint64_t{0});
 }
 
+void CodecSnapshot::add(const CodecCounters& c) noexcept {
+#define DELTAPLANE_X(name, help) name += c.name.load();
+  DELTAPLANE_CODEC_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+}
+
+double CodecSnapshot::encoder_ratio() const noexcept {
+  return enc_bytes_out ? static_cast<double>(enc_bytes_in) / static_cast<double>(enc_bytes_out)
+                       : 1.0;
+}
+
+namespace {
+std::string format_codec(const CodecSnapshot& c) {
+  std::string o;
+  if (c.enc_frames)
+    o +=
+        fmt("  encoder: %llu frames, %llu B in -> %llu B out (%.1f%% of original, ratio %.2f); "
+            "keyframes %llu, deltas %llu, raw %llu, bypass %llu; flows %llu (new %llu, "
+            "evicted %llu)\n",
+            (unsigned long long)c.enc_frames, (unsigned long long)c.enc_bytes_in,
+            (unsigned long long)c.enc_bytes_out,
+            c.enc_bytes_in
+                ? 100.0 * static_cast<double>(c.enc_bytes_out) / static_cast<double>(c.enc_bytes_in)
+                : 0.0,
+            c.encoder_ratio(), (unsigned long long)c.enc_keyframes,
+            (unsigned long long)c.enc_deltas, (unsigned long long)c.enc_raw,
+            (unsigned long long)c.enc_bypass, (unsigned long long)c.enc_flows,
+            (unsigned long long)c.enc_flows_new, (unsigned long long)c.enc_flow_evictions);
+  if (c.dec_frames)
+    o +=
+        fmt("  decoder: %llu frames, %llu B in -> %llu B out; keyframes %llu, deltas %llu, raw "
+            "%llu, passthrough %llu; flows %llu (evicted %llu)\n",
+            (unsigned long long)c.dec_frames, (unsigned long long)c.dec_bytes_in,
+            (unsigned long long)c.dec_bytes_out, (unsigned long long)c.dec_keyframes,
+            (unsigned long long)c.dec_deltas, (unsigned long long)c.dec_raw,
+            (unsigned long long)c.dec_passthrough, (unsigned long long)c.dec_flows,
+            (unsigned long long)c.dec_flow_evictions);
+  return o;
+}
+}  // namespace
+
 Accounting account(const Snapshot& s) noexcept {
   return {s.rx_packets(), s.tx_packets(), s.dropped(), s.held};
 }
@@ -86,6 +127,7 @@ std::string format_periodic(const Snapshot& now, const Snapshot& prev) {
       drops += fmt(" %s=%llu", std::string(kDropReasonNames[r]).c_str(),
                    (unsigned long long)now.drops[r]);
   o += "  drops:" + (drops.empty() ? std::string(" none") : drops) + "\n";
+  if (now.codec.active) o += format_codec(now.codec);
   return o;
 }
 
@@ -117,6 +159,7 @@ std::string format_summary(const Snapshot& s) {
            static_cast<double>(s.rx_packets()) / t / 1e6,
            static_cast<double>(s.tx_packets()) / t / 1e6,
            static_cast<double>(s.rx_bytes()) * 8 / t / 1e9);
+  if (s.codec.active) o += format_codec(s.codec);
   o += "  accounting: " + account(s).describe() + "\n";
   return o;
 }
@@ -133,9 +176,20 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
       .value("held", a.held)
       .value("balanced", a.balanced())
       .end_object();
+  if (s.codec.active) {
+    w.begin_object("codec");
+#define DELTAPLANE_X(name, help) w.value(#name, s.codec.name);
+    DELTAPLANE_CODEC_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+    w.value("enc_flows", s.codec.enc_flows);
+    w.value("dec_flows", s.codec.dec_flows);
+    w.value("flow_capacity", s.codec.flow_capacity);
+    w.value("encoder_ratio", s.codec.encoder_ratio());
+    w.end_object();
+  }
   w.begin_object("drops");
   for (size_t r = 0; r < kDropReasonCount; ++r)
-    w.value(kDropReasonNames[r], s.drops[r]);
+    if (is_reported(r)) w.value(kDropReasonNames[r], s.drops[r]);
   w.end_object();
   w.begin_array("ports");
   for (const auto& p : s.ports)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/json.hh"
+#include "stats/counters.hh"
 #include "stats/drop_reason.hh"
 
 namespace deltaplane::stats {
@@ -37,8 +38,22 @@ struct PoolSnapshot {
   uint64_t size = 0, in_use = 0;
 };
 
+struct CodecSnapshot {
+#define DELTAPLANE_X(name, help) uint64_t name = 0;
+  DELTAPLANE_CODEC_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+  uint64_t enc_flows = 0, dec_flows = 0;  // current table occupancy
+  uint64_t flow_capacity = 0;             // per lcore and table
+  bool active = false;                    // a codec engine runs
+
+  void add(const CodecCounters& c) noexcept;
+  // original bytes / wire bytes of the encoder (1.0 when nothing passed)
+  double encoder_ratio() const noexcept;
+};
+
 struct Snapshot {
   double elapsed_s = 0;
+  CodecSnapshot codec;
   std::vector<PoolSnapshot> pools;
   std::vector<PortSnapshot> ports;
   std::vector<LcoreSnapshot> lcores;

@@ -79,9 +79,19 @@ def run(vdevs, app_args, timeout=60, lcores="0,1", mem_mb=512, eal_extra=(), wan
     return Run(proc, proc.stdout, proc.stderr, summary)
 
 
-def start(vdevs, app_args, lcores="0,1", mem_mb=512, json_path=None):
-    """Starts deltaplane in the background; the caller signals and waits."""
-    cmd = [str(BINARY)] + eal_args(vdevs, lcores, mem_mb) + ["--"] + list(app_args)
+def start(vdevs, app_args, lcores="0,1", mem_mb=512, json_path=None, no_huge_prefix=None):
+    """Starts deltaplane in the background; the caller signals and waits.
+
+    no_huge_prefix: run with --no-huge and a unique --file-prefix derived from it
+    (for vdevs such as memif that need more than --in-memory offers)."""
+    if no_huge_prefix:
+        args = ["-l", lcores, "--no-pci", "--log-level=warning", "--no-huge", "-m", str(mem_mb),
+                "--file-prefix", f"{no_huge_prefix}-{unique_prefix()}"]
+        for v in vdevs:
+            args += ["--vdev", v]
+    else:
+        args = eal_args(vdevs, lcores, mem_mb)
+    cmd = [str(BINARY)] + args + ["--"] + list(app_args)
     if json_path:
         cmd += ["--stats-json", json_path]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -122,8 +122,9 @@ TEST(AppConfig, BadValuesGiveOnePreciseMessage) {
             "--burst: '99999999999999999999999' is out of range 1..512");
   EXPECT_EQ(error_of({"--burst"}), "--burst: needs a value");
   EXPECT_EQ(error_of({"--burst", "--rxq", "2"}), "--burst: needs a value");
-  EXPECT_EQ(error_of({"--fwd", "bogus"}),
-            "--fwd: unknown value 'bogus' (expected io|macswap|rxonly)");
+  EXPECT_EQ(
+      error_of({"--fwd", "bogus"}),
+      "--fwd: unknown value 'bogus' (expected io|macswap|rxonly|validate|encode|decode|gateway)");
   EXPECT_EQ(error_of({"--port-topology", "ring"}),
             "--port-topology: unknown value 'ring' (expected auto|paired|chained|loop)");
   EXPECT_EQ(error_of({"--duration", "soon"}),
@@ -149,6 +150,74 @@ TEST(AppConfig, BadValuesGiveOnePreciseMessage) {
   EXPECT_EQ(error_of({"--config-file", "/nonexistent/x.conf"}),
             "--config-file: cannot read '/nonexistent/x.conf'");
   EXPECT_EQ(error_of({"--config-file"}), "--config-file: needs a file name");
+}
+
+TEST(AppConfig, CodecAndValidationOptions) {
+  AppConfig c = parse({"--fwd",
+                       "gateway",
+                       "--wan-ports",
+                       "1,3",
+                       "--mtu",
+                       "9000",
+                       "--keyframe-interval",
+                       "0",
+                       "--keyframe-ms",
+                       "250",
+                       "--flow-capacity",
+                       "1024",
+                       "--tunnel-src",
+                       "10.0.0.1",
+                       "--tunnel-dst=10.0.0.2",
+                       "--tunnel-port",
+                       "4000",
+                       "--tunnel-src-mac",
+                       "aa:bb:cc:dd:ee:ff",
+                       "--simd",
+                       "scalar",
+                       "--verify-l4-checksum",
+                       "on",
+                       "--drop-ttl-zero",
+                       "off",
+                       "--drop-unknown-ethertype",
+                       "yes"});
+  EXPECT_EQ(c.engine, Engine::kGateway);
+  EXPECT_EQ(c.wan_ports, (std::vector<uint16_t>{1, 3}));
+  EXPECT_EQ(c.mtu, 9000u);
+  EXPECT_EQ(c.keyframe_interval, 0u);
+  EXPECT_EQ(c.keyframe_ms, 250u);
+  EXPECT_EQ(c.flow_capacity, 1024u);
+  EXPECT_EQ(format_ipv4(c.tunnel_src_ip), "10.0.0.1");
+  EXPECT_EQ(format_ipv4(c.tunnel_dst_ip), "10.0.0.2");
+  EXPECT_EQ(c.tunnel_port, 4000);
+  EXPECT_EQ(format_mac(c.tunnel_src_mac), "aa:bb:cc:dd:ee:ff");
+  EXPECT_EQ(c.simd, Simd::kScalar);
+  EXPECT_TRUE(c.verify_l4_checksum);
+  EXPECT_FALSE(c.drop_ttl_zero);
+  EXPECT_TRUE(c.drop_unknown_ethertype);
+  EXPECT_TRUE(engine_uses_codec(c.engine));
+}
+
+TEST(AppConfig, CodecOptionErrors) {
+  EXPECT_EQ(error_of({"--wan-ports", "1"}), "--wan-ports: only valid with --fwd gateway");
+  EXPECT_EQ(error_of({"--fwd", "gateway", "--ports", "0,1", "--wan-ports", "2"}),
+            "--wan-ports: port 2 is not in --ports");
+  EXPECT_EQ(error_of({"--mtu", "100"}), "--mtu: '100' is out of range 576..9600");
+  EXPECT_EQ(error_of({"--tunnel-src", "10.0.0"}),
+            "--tunnel-src: expected an IPv4 address a.b.c.d, got '10.0.0'");
+  EXPECT_EQ(error_of({"--tunnel-src", "10.0.0.256"}),
+            "--tunnel-src: expected an IPv4 address a.b.c.d, got '10.0.0.256'");
+  EXPECT_EQ(error_of({"--tunnel-dst", "1.2.3.4.5"}),
+            "--tunnel-dst: expected an IPv4 address a.b.c.d, got '1.2.3.4.5'");
+  EXPECT_EQ(error_of({"--tunnel-dst-mac", "aa:bb:cc:dd:ee"}),
+            "--tunnel-dst-mac: expected a MAC address aa:bb:cc:dd:ee:ff, got 'aa:bb:cc:dd:ee'");
+  EXPECT_EQ(error_of({"--tunnel-dst-mac", "aa:bb:cc:dd:ee:gg"}),
+            "--tunnel-dst-mac: expected a MAC address aa:bb:cc:dd:ee:ff, got 'aa:bb:cc:dd:ee:gg'");
+  EXPECT_EQ(error_of({"--verify-l4-checksum", "maybe"}),
+            "--verify-l4-checksum: expected on|off, got 'maybe'");
+  EXPECT_EQ(error_of({"--simd", "avx512"}),
+            "--simd: unknown value 'avx512' (expected auto|scalar|sse|avx2)");
+  EXPECT_EQ(error_of({"--flow-capacity", "10"}),
+            "--flow-capacity: '10' is out of range 64..4194304");
 }
 
 TEST(AppConfig, LastValueWins) {

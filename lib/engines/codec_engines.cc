@@ -1,0 +1,375 @@
+#include "engines/codec_engines.hh"
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+
+#include <algorithm>
+#include <cstring>
+#include <span>
+
+#include "base/error.hh"
+#include "codec/checksum.hh"
+#include "codec/frame_codec.hh"
+#include "engines/validate.hh"
+#include "stats/drop_reason.hh"
+
+namespace deltaplane::engines {
+
+using codec::kEncapOverhead;
+using codec::kHeaderSize;
+using codec::kOuterSize;
+using stats::DropReason;
+
+template <class T>
+SlotArray<T>::SlotArray(const char* what, uint32_t n, int socket)
+    : p_(static_cast<T*>(rte_zmalloc_socket(what, sizeof(T) * n, 64, socket))) {
+  if (!p_) p_ = static_cast<T*>(rte_zmalloc(what, sizeof(T) * n, 64));
+  if (!p_)
+    throw Error(std::string("cannot allocate ") + what + " (" +
+                std::to_string(sizeof(T) * n >> 20) + " MiB): lower --flow-capacity or add memory");
+}
+
+template <class T>
+SlotArray<T>::~SlotArray() {
+  rte_free(p_);
+}
+
+template class SlotArray<EncoderFlow>;
+template class SlotArray<DecoderFlow>;
+template class SlotArray<uint8_t>;
+
+CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, uint32_t lcore_index,
+                                 int socket, bool encoder, bool decoder) {
+  params.tunnel.src_mac = cfg.tunnel_src_mac;
+  params.tunnel.dst_mac = cfg.tunnel_dst_mac;
+  params.tunnel.src_ip = cfg.tunnel_src_ip;
+  params.tunnel.dst_ip = cfg.tunnel_dst_ip;
+  params.tunnel.udp_port = cfg.tunnel_port;
+  params.mtu = cfg.mtu;
+  params.max_coded_frame = std::min<uint32_t>(
+      kKeyframeSlot, cfg.mbuf_data_room > kEncapOverhead ? cfg.mbuf_data_room - kEncapOverhead : 0);
+  params.keyframe_interval = cfg.keyframe_interval;
+  params.keyframe_cycles = cfg.keyframe_ms * (rte_get_tsc_hz() / 1000);
+  params.lcore_index = lcore_index;
+  const uint32_t cap = cfg.flow_capacity;
+  const std::string suffix = std::to_string(lcore);
+  if (encoder) {
+    enc_table =
+        std::make_unique<flow::FlowTable>("dp_enc_" + suffix, cap, sizeof(packet::FlowKey), socket);
+    enc_flows = std::make_unique<SlotArray<EncoderFlow>>("dp_enc_flows", cap, socket);
+    enc_keyframes =
+        std::make_unique<SlotArray<uint8_t>>("dp_enc_keys", cap * kKeyframeSlot, socket);
+  }
+  if (decoder) {
+    dec_table =
+        std::make_unique<flow::FlowTable>("dp_dec_" + suffix, cap, sizeof(DecoderKey), socket);
+    dec_flows = std::make_unique<SlotArray<DecoderFlow>>("dp_dec_flows", cap, socket);
+    dec_keyframes =
+        std::make_unique<SlotArray<uint8_t>>("dp_dec_keys", cap * kKeyframeSlot, socket);
+  }
+}
+
+bool is_tunnel_candidate(const uint8_t* d, uint32_t len, uint16_t port) noexcept {
+  if (len >= kOuterSize + 2 && d[kOuterSize] == (codec::kMagic >> 8) &&
+      d[kOuterSize + 1] == (codec::kMagic & 0xff))
+    return true;
+  if (len < 14 + 20 + 8 || d[12] != 0x08 || d[13] != 0x00) return false;
+  const uint32_t ihl = (d[14] & 0x0f) * 4u;
+  if (d[14 + 9] != 17 || ihl < 20 || 14 + ihl + 8 > len) return false;
+  const uint16_t dport = static_cast<uint16_t>(d[14 + ihl + 2] << 8 | d[14 + ihl + 3]);
+  return dport == port;
+}
+
+namespace {
+
+struct Emit {
+  uint32_t flow_id;
+  uint32_t generation;
+  uint32_t crc;
+  uint16_t src_port;
+};
+
+// Writes outer headers + deltaplane header in front of `body_len` bytes at `p`.
+void write_headers(CodecLcoreState& st, uint8_t* p, codec::MessageType type, uint16_t frame_len,
+                   uint16_t body_len, const Emit& e) noexcept {
+  (void)codec::write_outer(std::span<uint8_t>(p, kOuterSize), st.params.tunnel, e.src_port,
+                           st.ip_id++, kHeaderSize + body_len);
+  codec::Header h;
+  h.type = type;
+  h.frame_len = frame_len;
+  h.flow_id = e.flow_id;
+  h.generation = e.generation;
+  h.body_len = body_len;
+  h.frame_crc = e.crc;
+  (void)codec::write_header(std::span<uint8_t>(p + kOuterSize, kHeaderSize), h);
+}
+
+// Wraps the frame as it is (raw or keyframe) by prepending the headers in the
+// mbuf headroom. False if the headroom is too small.
+bool wrap_in_place(CodecLcoreState& st, rte_mbuf* m, codec::MessageType type,
+                   const Emit& e) noexcept {
+  const uint16_t len = static_cast<uint16_t>(m->pkt_len);
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kEncapOverhead));
+  if (!p) return false;
+  write_headers(st, p, type, len, len, e);
+  return true;
+}
+
+}  // namespace
+
+uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+  packet::Parsed parsed[kMaxBurst];
+  n = validate_and_compact(pkts, n, ctx, parsed);
+  CodecLcoreState& st = *ctx.codec;
+  stats::CodecCounters& c = st.counters;
+  const CodecParams& prm = st.params;
+  const uint64_t now = rte_rdtsc();
+  uint64_t bytes_in = 0, bytes_out = 0;
+  uint16_t kept = 0;
+
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const uint32_t len = m->pkt_len;
+    bytes_in += len;
+    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    const packet::FlowKey& key = parsed[i].key;
+    const uint64_t hash = packet::flow_hash(key);
+    Emit e{0, 0, 0, codec::tunnel_src_port(static_cast<uint32_t>(hash >> 32))};
+
+    // Frames the codec does not take: chained, longer than a keyframe slot, or
+    // not IP (ARP, ND-less L2 control): sent as they are unless a decoder could
+    // mistake them for tunnel packets, in which case they are wrapped raw.
+    const bool codable = m->nb_segs == 1 && len <= prm.max_coded_frame && key.ip_version != 0 &&
+                         len + kEncapOverhead - 14 <= prm.mtu;
+    if (!codable) [[unlikely]] {
+      if (m->nb_segs == 1 && is_tunnel_candidate(frame, len, prm.tunnel.udp_port)) {
+        e.crc = codec::crc32c(frame, len);
+        if (len + kEncapOverhead - 14 <= prm.mtu &&
+            wrap_in_place(st, m, codec::MessageType::raw, e)) {
+          c.enc_raw.add(1);
+          bytes_out += m->pkt_len;
+          pkts[kept++] = m;
+        } else {
+          rte_pktmbuf_free(m);
+          ctx.counters.drop(DropReason::kTunnelConflict, 1);
+        }
+        continue;
+      }
+      c.enc_bypass.add(1);
+      bytes_out += len;
+      pkts[kept++] = m;
+      continue;
+    }
+
+    const uint32_t sig = static_cast<uint32_t>(hash);
+    int32_t slot = st.enc_table->lookup(&key, sig);
+    bool fresh = false;
+    if (slot < 0) [[unlikely]] {
+      bool evicted = false;
+      slot = st.enc_table->insert(&key, sig, now, &evicted);
+      if (evicted) c.enc_flow_evictions.add(1);
+      c.enc_flows_new.add(1);
+      fresh = true;
+    } else {
+      st.enc_table->touch(slot, now);
+    }
+    if (slot < 0) [[unlikely]] {  // the table refused: send as it is
+      c.enc_bypass.add(1);
+      bytes_out += len;
+      pkts[kept++] = m;
+      continue;
+    }
+    EncoderFlow& f = (*st.enc_flows)[static_cast<uint32_t>(slot)];
+    uint8_t* keyframe = st.enc_keyframes->data() + static_cast<size_t>(slot) * kKeyframeSlot;
+    if (fresh) {
+      f.key_len = 0;  // a reused slot keeps only its generation counter
+      f.misses = 0;
+    }
+    e.flow_id = prm.lcore_index << 22 | static_cast<uint32_t>(slot);
+    e.crc = codec::crc32c(frame, len);
+
+    bool need_key = f.key_len == 0 || f.misses >= 4 ||
+                    (prm.keyframe_interval && f.since_key >= prm.keyframe_interval) ||
+                    (prm.keyframe_cycles && now - f.key_tsc > prm.keyframe_cycles);
+    if (!need_key) {
+      // A delta is sent only if the whole tunnel packet is smaller than the frame.
+      const size_t cap = len > kEncapOverhead + 1 ? len - kEncapOverhead - 1 : 0;
+      size_t body = cap ? codec::encode_delta(std::span<const uint8_t>(frame, len),
+                                              std::span<const uint8_t>(keyframe, f.key_len),
+                                              std::span<uint8_t>(st.scratch + kEncapOverhead, cap))
+                        : 0;
+      if (body > 0) {
+        e.generation = f.generation;
+        write_headers(st, st.scratch, codec::MessageType::delta, static_cast<uint16_t>(len),
+                      static_cast<uint16_t>(body), e);
+        const uint32_t total = static_cast<uint32_t>(kEncapOverhead + body);
+        std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), st.scratch, total);
+        m->data_len = static_cast<uint16_t>(total);
+        m->pkt_len = total;
+        ++f.since_key;
+        f.misses = 0;
+        c.enc_deltas.add(1);
+        bytes_out += total;
+        pkts[kept++] = m;
+        continue;
+      }
+      // Did not pay: send as it is; after a few misses in a row, refresh the keyframe.
+      if (++f.misses < 4) {
+        c.enc_bypass.add(1);
+        bytes_out += len;
+        pkts[kept++] = m;
+        continue;
+      }
+    }
+    // Keyframe: the frame itself becomes the flow's new reference.
+    std::memcpy(keyframe, frame, len);
+    f.key_len = static_cast<uint16_t>(len);
+    f.key_tsc = now;
+    f.since_key = 0;
+    f.misses = 0;
+    e.generation = ++f.generation;
+    if (!wrap_in_place(st, m, codec::MessageType::keyframe, e)) [[unlikely]] {
+      f.key_len = 0;  // never sent: the decoder does not have it
+      c.enc_bypass.add(1);
+      bytes_out += len;
+    } else {
+      c.enc_keyframes.add(1);
+      bytes_out += m->pkt_len;
+    }
+    pkts[kept++] = m;
+  }
+  c.enc_frames.add(n);
+  c.enc_bytes_in.add(bytes_in);
+  c.enc_bytes_out.add(bytes_out);
+  return kept;
+}
+
+uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+  CodecLcoreState& st = *ctx.codec;
+  stats::CodecCounters& c = st.counters;
+  const uint16_t port = st.params.tunnel.udp_port;
+  const uint64_t now = rte_rdtsc();
+  uint64_t bytes_in = 0, bytes_out = 0;
+  uint16_t kept = 0;
+
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const uint32_t len = m->pkt_len;
+    bytes_in += len;
+    const uint8_t* pkt = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (!is_tunnel_candidate(pkt, m->data_len, port)) {
+      c.dec_passthrough.add(1);
+      bytes_out += len;
+      pkts[kept++] = m;
+      continue;
+    }
+    DropReason why;
+    do {
+      if (m->nb_segs != 1) {
+        why = DropReason::kDecodeTooLarge;
+        break;
+      }
+      codec::OuterInfo outer;
+      if (codec::parse_outer(std::span<const uint8_t>(pkt, len), port, outer) !=
+          codec::OuterStatus::ok) {
+        why = DropReason::kDecodeBadOuter;
+        break;
+      }
+      codec::Header h;
+      const std::span<const uint8_t> msg(pkt + outer.payload_offset, outer.payload_len);
+      if (codec::parse_header(msg, h) != codec::HeaderStatus::ok) {
+        why = DropReason::kDecodeBadHeader;
+        break;
+      }
+      const uint8_t* body = msg.data() + kHeaderSize;
+      if (h.type != codec::MessageType::delta) {
+        // raw and keyframe carry the frame itself.
+        if (codec::crc32c(body, h.frame_len) != h.frame_crc) {
+          why = DropReason::kDecodeCrcMismatch;
+          break;
+        }
+        if (h.type == codec::MessageType::keyframe) {
+          if (h.frame_len > kKeyframeSlot) {
+            why = DropReason::kDecodeTooLarge;
+            break;
+          }
+          const DecoderKey k{outer.src_ip, h.flow_id};
+          const uint32_t sig = static_cast<uint32_t>(codec::xxhash64(&k, sizeof k));
+          int32_t slot = st.dec_table->lookup(&k, sig);
+          if (slot < 0) {
+            bool evicted = false;
+            slot = st.dec_table->insert(&k, sig, now, &evicted);
+            if (evicted) c.dec_flow_evictions.add(1);
+          } else {
+            st.dec_table->touch(slot, now);
+          }
+          if (slot >= 0) {
+            DecoderFlow& f = (*st.dec_flows)[static_cast<uint32_t>(slot)];
+            f.generation = h.generation;
+            f.key_len = h.frame_len;
+            std::memcpy(st.dec_keyframes->data() + static_cast<size_t>(slot) * kKeyframeSlot, body,
+                        h.frame_len);
+          }
+          c.dec_keyframes.add(1);
+        } else {
+          c.dec_raw.add(1);
+        }
+        rte_pktmbuf_adj(m, static_cast<uint16_t>(body - pkt));
+        rte_pktmbuf_trim(m, static_cast<uint16_t>(m->pkt_len - h.frame_len));
+        bytes_out += h.frame_len;
+        pkts[kept++] = m;
+        why = DropReason::kCount;
+        break;
+      }
+      const DecoderKey k{outer.src_ip, h.flow_id};
+      const uint32_t sig = static_cast<uint32_t>(codec::xxhash64(&k, sizeof k));
+      const int32_t slot = st.dec_table->lookup(&k, sig);
+      if (slot < 0) {
+        why = DropReason::kDecodeNoKeyframe;
+        break;
+      }
+      const DecoderFlow& f = (*st.dec_flows)[static_cast<uint32_t>(slot)];
+      if (f.generation != h.generation) {
+        why = DropReason::kDecodeStaleGeneration;
+        break;
+      }
+      st.dec_table->touch(slot, now);
+      if (h.frame_len > kKeyframeSlot + 64 || h.frame_len > m->buf_len - RTE_PKTMBUF_HEADROOM) {
+        why = DropReason::kDecodeTooLarge;
+        break;
+      }
+      const uint8_t* keyframe =
+          st.dec_keyframes->data() + static_cast<size_t>(slot) * kKeyframeSlot;
+      if (codec::decode_delta(std::span<const uint8_t>(body, h.body_len),
+                              std::span<const uint8_t>(keyframe, f.key_len),
+                              std::span<uint8_t>(st.scratch, h.frame_len)) !=
+          codec::ZeroRunStatus::ok) {
+        why = DropReason::kDecodeCorruptBody;
+        break;
+      }
+      if (codec::crc32c(st.scratch, h.frame_len) != h.frame_crc) {
+        why = DropReason::kDecodeCrcMismatch;
+        break;
+      }
+      m->data_off = RTE_PKTMBUF_HEADROOM;
+      std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), st.scratch, h.frame_len);
+      m->data_len = h.frame_len;
+      m->pkt_len = h.frame_len;
+      c.dec_deltas.add(1);
+      bytes_out += h.frame_len;
+      pkts[kept++] = m;
+      why = DropReason::kCount;
+    } while (false);
+    if (why != DropReason::kCount) {
+      rte_pktmbuf_free(m);
+      ctx.counters.drop(why, 1);
+    }
+  }
+  c.dec_frames.add(n);
+  c.dec_bytes_in.add(bytes_in);
+  c.dec_bytes_out.add(bytes_out);
+  return kept;
+}
+
+}  // namespace deltaplane::engines

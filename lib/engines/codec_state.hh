@@ -1,0 +1,81 @@
+// Per-lcore state of the delta codec engines: the encoder's flow table with one
+// keyframe per flow, the decoder's keyframe table keyed by (tunnel source,
+// flow id), scratch buffers and counters. Created on the control lcore before
+// launch (it allocates and may throw); used by one forwarding lcore only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "codec/wire.hh"
+#include "config/app_config.hh"
+#include "flow/flow_table.hh"
+#include "stats/counters.hh"
+
+namespace deltaplane::engines {
+
+// Longest frame kept as a keyframe: a keyframe message must fit one mbuf
+// segment, and slots are this size.
+inline constexpr uint32_t kKeyframeSlot = 2048;
+
+struct CodecParams {
+  codec::TunnelParams tunnel;
+  uint32_t mtu = 1500;
+  uint32_t max_coded_frame = 0;  // longer frames bypass the codec
+  uint32_t keyframe_interval = 64;
+  uint64_t keyframe_cycles = 0;  // TSC cycles; 0 = no age limit
+  uint32_t lcore_index = 0;      // high bits of the flow ids this lcore assigns
+};
+
+struct EncoderFlow {
+  uint32_t generation = 0;  // bumped at every keyframe, never reset (slot reuse too)
+  uint32_t since_key = 0;   // deltas sent since the keyframe
+  uint64_t key_tsc = 0;
+  uint16_t key_len = 0;  // 0: no keyframe sent yet
+  uint16_t misses = 0;   // deltas in a row that did not pay
+};
+
+struct DecoderKey {
+  uint32_t src_ip;
+  uint32_t flow_id;
+};
+static_assert(sizeof(DecoderKey) == 8, "DecoderKey is hashed as 8 raw bytes.");
+
+struct DecoderFlow {
+  uint32_t generation = 0;
+  uint16_t key_len = 0;
+};
+
+// Fixed-size per-slot storage on the lcore's socket.
+template <class T>
+class SlotArray {
+ public:
+  SlotArray(const char* what, uint32_t n, int socket);
+  ~SlotArray();
+  SlotArray(const SlotArray&) = delete;
+  SlotArray& operator=(const SlotArray&) = delete;
+  T& operator[](uint32_t i) noexcept { return p_[i]; }
+  T* data() noexcept { return p_; }
+
+ private:
+  T* p_;
+};
+
+struct CodecLcoreState {
+  CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, uint32_t lcore_index, int socket,
+                  bool encoder, bool decoder);
+
+  CodecParams params;
+  stats::CodecCounters counters;
+  uint16_t ip_id = 0;
+  std::unique_ptr<flow::FlowTable> enc_table;
+  std::unique_ptr<SlotArray<EncoderFlow>> enc_flows;
+  std::unique_ptr<SlotArray<uint8_t>> enc_keyframes;  // capacity * kKeyframeSlot
+  std::unique_ptr<flow::FlowTable> dec_table;
+  std::unique_ptr<SlotArray<DecoderFlow>> dec_flows;
+  std::unique_ptr<SlotArray<uint8_t>> dec_keyframes;
+  alignas(64) uint8_t scratch[kKeyframeSlot + codec::kEncapOverhead + 64];
+};
+
+}  // namespace deltaplane::engines

@@ -1,0 +1,56 @@
+#include "engines/validate.hh"
+
+namespace deltaplane::engines {
+
+namespace {
+
+// Frames in more than one segment (longer than --mbuf-size, rare) are
+// validated one by one from a linear copy after the burst.
+[[gnu::cold, gnu::noinline]] void validate_chained(rte_mbuf* m, const packet::Options& opt,
+                                                   packet::Verdict* verdict,
+                                                   packet::Parsed* out) noexcept {
+  alignas(64) static thread_local uint8_t scratch[65536];
+  const auto* data = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, m->pkt_len, scratch));
+  *verdict = data ? packet::validate(data, m->pkt_len, opt, out) : packet::Verdict::kRunt;
+}
+
+}  // namespace
+
+uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
+                              packet::Parsed* parsed) noexcept {
+  const uint8_t* data[kMaxBurst];
+  uint32_t len[kMaxBurst];
+  packet::Verdict verdict[kMaxBurst];
+  packet::Parsed local[kMaxBurst];
+  packet::Parsed* out = parsed ? parsed : local;
+  bool chained = false;
+  for (uint16_t i = 0; i < n; ++i) {
+    const rte_mbuf* m = pkts[i];
+    data[i] = rte_pktmbuf_mtod(m, const uint8_t*);
+    len[i] = m->data_len;  // == pkt_len unless chained; chained ones are redone below
+    chained |= m->nb_segs > 1;
+  }
+  // GCC cannot see that the loop above filled data[0, n) and len[0, n).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+  ctx.validator->validate_burst(data, len, n, ctx.validate_options, verdict, out);
+#pragma GCC diagnostic pop
+  if (chained) [[unlikely]] {
+    for (uint16_t i = 0; i < n; ++i)
+      if (pkts[i]->nb_segs > 1)
+        validate_chained(pkts[i], ctx.validate_options, &verdict[i], &out[i]);
+  }
+  uint16_t kept = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (verdict[i] == packet::Verdict::kOk) [[likely]] {
+      if (parsed && kept != i) parsed[kept] = parsed[i];
+      pkts[kept++] = pkts[i];
+    } else {
+      rte_pktmbuf_free(pkts[i]);
+      ctx.counters.drop(stats::drop_reason_for(verdict[i]), 1);
+    }
+  }
+  return kept;
+}
+
+}  // namespace deltaplane::engines
