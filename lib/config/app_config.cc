@@ -37,7 +37,10 @@ double parse_seconds(std::string_view opt, std::string_view v, double lo, double
   char* end = nullptr;
   errno = 0;
   double x = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || errno != 0 || !std::isfinite(x))
+  // Plain decimal only: strtod would also take hex, "inf" and leading blanks.
+  if (s.empty() ||
+      !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.' || s[0] == '-') ||
+      end != s.c_str() + s.size() || errno != 0 || !std::isfinite(x))
     fail(opt, "expected a number of seconds, got '" + s + "'");
   if (x < lo || x > hi) {
     std::ostringstream os;

@@ -6,6 +6,7 @@
 #include <rte_telemetry.h>
 #include <rte_version.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -245,7 +246,7 @@ int reply_ok(rte_tel_data* d, const std::string& what) {
 }
 
 // One command for every operator action keeps us within DPDK's fixed table of
-// telemetry callbacks (64 in 22.11, most taken by drivers):
+// telemetry callbacks (a fixed table in DPDK; driver plugins register many commands):
 //   reset | stop | start | shutdown | stats_period | stats_period=<seconds>
 int cmd_control(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   if (params.size() > 64) return reply_error(d, "parameter too long");
@@ -284,6 +285,7 @@ int cmd_control(engines::Forwarder& f, std::string_view params, rte_tel_data* d)
     if (has_arg) {
       double v = 0;
       std::string err = parse_seconds_param(arg, 0, 86400, &v);
+      if (err.empty() && v != 0 && v < 0.1) err = "'" + std::string(arg) + "' is below 0.1 s";
       if (!err.empty()) return reply_error(d, "stats_period: " + err);
       f.set_stats_period(v);
     }
@@ -323,6 +325,8 @@ const Command kCommands[] = {
 std::string parse_seconds_param(std::string_view text, double lo, double hi, double* out) {
   if (text.size() > 32) return "parameter too long";
   std::string s(text);
+  if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.'))
+    return "expected a number of seconds, got '" + s + "'";
   char* end = nullptr;
   errno = 0;
   double v = std::strtod(s.c_str(), &end);

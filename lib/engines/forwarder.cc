@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 
 #include <rte_mempool.h>
+#include <rte_pause.h>
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -155,6 +156,14 @@ double Forwarder::elapsed() const noexcept {
 void Forwarder::pause() noexcept {
   RunState expected = RunState::kRunning;
   control_.state.compare_exchange_strong(expected, RunState::kPaused);
+  // Return once every forwarding lcore has finished its burst, so counters
+  // read after pause() stay frozen (bounded wait: 200 ms).
+  const uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() / 5;
+  for (const auto& c : contexts_) {
+    if (!launched_ || c->nb_streams == 0) continue;
+    while (!c->paused_ack.load(std::memory_order_acquire) && rte_get_tsc_cycles() < deadline)
+      rte_pause();
+  }
 }
 void Forwarder::resume() noexcept {
   RunState expected = RunState::kPaused;
@@ -293,6 +302,7 @@ stats::Snapshot Forwarder::run(const std::function<void(const std::string&)>& pr
     if (cfg_.duration_s > 0 && t >= cfg_.duration_s) break;
     const uint64_t rx = rx_total();
     if (cfg_.max_packets && rx >= cfg_.max_packets) break;
+    if (paused()) last_rx_change = t;  // a stopped appliance is not idle
     if (rx != last_rx) {
       last_rx = rx;
       last_rx_change = t;

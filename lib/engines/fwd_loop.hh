@@ -50,10 +50,19 @@ int fwd_lcore_main(void* arg) noexcept {
 
   const std::atomic<RunState>& state = ctx.control->state;
   RunState st;
+  bool acked = false;
   while ((st = state.load(std::memory_order_relaxed)) != RunState::kStopping) {
     if (st == RunState::kPaused) [[unlikely]] {
-      rte_pause();  // forwarding stopped by the operator: poll nothing
+      if (!acked) {  // tell the control plane this lcore has finished its last burst
+        ctx.paused_ack.store(true, std::memory_order_release);
+        acked = true;
+      }
+      rte_pause();
       continue;
+    }
+    if (acked) [[unlikely]] {
+      ctx.paused_ack.store(false, std::memory_order_relaxed);
+      acked = false;
     }
     for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
       const Stream& s = ctx.streams[si];

@@ -51,6 +51,7 @@ struct alignas(64) LcoreContext {
   std::array<Stream, kMaxStreamsPerLcore> streams{};
 
   // Written by this lcore only.
+  std::atomic<bool> paused_ack{false};  // this lcore has seen kPaused and stopped polling
   stats::LcoreCounters counters;
   std::array<stats::StreamCounters, kMaxStreamsPerLcore> stream_counters;
 };
