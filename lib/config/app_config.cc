@@ -251,7 +251,7 @@ struct Option {
 
 const std::vector<Option>& options() {
   static const std::vector<Option> opts = {
-      {"--fwd", true, "engine: io|macswap|rxonly|validate|encode|decode|gateway (default io)",
+      {"--fwd", true, "engine: io|macswap|rxonly|validate|csum|encode|decode|gateway (default io)",
        [](AppConfig& c, auto o, auto v) { c.engine = parse_enum<Engine>(o, v, kEngineNames); }},
       {"--port-topology", true, "auto|paired|chained|loop (default auto: paired, loop if 1 port)",
        [](AppConfig& c, auto o, auto v) {

@@ -15,9 +15,18 @@
 namespace deltaplane::config {
 
 // Forwarding engines (testpmd's word: "forwarding mode").
-enum class Engine : uint8_t { kIo, kMacswap, kRxonly, kValidate, kEncode, kDecode, kGateway };
-inline constexpr std::string_view kEngineNames[] = {"io",     "macswap", "rxonly", "validate",
-                                                    "encode", "decode",  "gateway"};
+enum class Engine : uint8_t {
+  kIo,
+  kMacswap,
+  kRxonly,
+  kValidate,
+  kEncode,
+  kDecode,
+  kGateway,
+  kCsum
+};
+inline constexpr std::string_view kEngineNames[] = {"io",     "macswap", "rxonly",  "validate",
+                                                    "encode", "decode",  "gateway", "csum"};
 
 // Which validation kernels run (docs/validation.md); auto = best the CPU has.
 enum class Simd : uint8_t { kAuto, kScalar, kSse, kAvx2 };

@@ -15,6 +15,7 @@
 
 #include "base/error.hh"
 #include "engines/codec_engines.hh"
+#include "engines/csum.hh"
 #include "engines/io.hh"
 #include "engines/macswap.hh"
 #include "engines/rxonly.hh"
@@ -29,6 +30,7 @@ LcoreMain lcore_main_for(config::Engine e) {
     case config::Engine::kMacswap: return fwd_lcore_main<MacswapEngine>;
     case config::Engine::kRxonly: return fwd_lcore_main<RxonlyEngine>;
     case config::Engine::kValidate: return fwd_lcore_main<ValidateEngine>;
+    case config::Engine::kCsum: return fwd_lcore_main<CsumEngine>;
     case config::Engine::kEncode: return fwd_lcore_main<EncodeEngine>;
     case config::Engine::kDecode: return fwd_lcore_main<DecodeEngine>;
     case config::Engine::kGateway: return fwd_lcore_main<GatewayEngine>;
@@ -256,6 +258,10 @@ stats::Snapshot Forwarder::snapshot() const {
     ls.socket = c->socket;
     ls.polls = c->counters.polls.load();
     ls.empty_polls = c->counters.empty_polls.load();
+    s.csum_ipv4_checked += c->counters.csum_ipv4_checked.load();
+    s.csum_ipv4_fixed += c->counters.csum_ipv4_fixed.load();
+    s.csum_l4_checked += c->counters.csum_l4_checked.load();
+    s.csum_l4_fixed += c->counters.csum_l4_fixed.load();
     for (uint16_t i = 0; i < c->nb_streams; ++i) {
       const auto& sc = c->stream_counters[i];
       const auto& st = c->streams[i];

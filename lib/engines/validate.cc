@@ -31,10 +31,14 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
     chained |= m->nb_segs > 1;
   }
   // GCC cannot see that the loop above filled data[0, n) and len[0, n).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
   ctx.validator->validate_burst(data, len, n, ctx.validate_options, verdict, out);
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
   if (chained) [[unlikely]] {
     for (uint16_t i = 0; i < n; ++i)
       if (pkts[i]->nb_segs > 1)

@@ -14,7 +14,7 @@ constexpr uint32_t kVictimScan = 8;  // slots looked at per eviction
 }
 
 FlowTable::FlowTable(const std::string& name, uint32_t capacity, uint32_t key_len, int socket)
-    : capacity_(capacity), key_len_(key_len) {
+    : capacity_(capacity) {
   rte_hash_parameters p{};
   p.name = name.c_str();
   p.entries = capacity;

@@ -44,7 +44,6 @@ class FlowTable {
 
   rte_hash* hash_ = nullptr;
   uint32_t capacity_;
-  uint32_t key_len_;
   uint32_t hand_ = 0;
   uint64_t* last_used_ = nullptr;  // per slot, TSC
   uint32_t* sigs_ = nullptr;       // per slot, to delete without rehashing

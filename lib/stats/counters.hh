@@ -37,6 +37,8 @@ struct alignas(64) LcoreCounters {
   std::array<Counter, kDropReasonCount> drops;
   Counter polls;        // rx_burst calls
   Counter empty_polls;  // rx_burst calls that returned nothing
+  // csum engine: checksums looked at and rewritten because they were wrong
+  Counter csum_ipv4_checked, csum_ipv4_fixed, csum_l4_checked, csum_l4_fixed;
 
   void drop(DropReason r, uint64_t n) noexcept { drops[static_cast<size_t>(r)].add(n); }
 };

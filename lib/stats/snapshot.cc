@@ -160,6 +160,11 @@ std::string format_summary(const Snapshot& s) {
            static_cast<double>(s.tx_packets()) / t / 1e6,
            static_cast<double>(s.rx_bytes()) * 8 / t / 1e9);
   if (s.codec.active) o += format_codec(s.codec);
+  if (s.csum_ipv4_checked || s.csum_l4_checked)
+    o +=
+        fmt("  checksums: IPv4 header %llu checked, %llu fixed; TCP/UDP %llu checked, %llu fixed\n",
+            (unsigned long long)s.csum_ipv4_checked, (unsigned long long)s.csum_ipv4_fixed,
+            (unsigned long long)s.csum_l4_checked, (unsigned long long)s.csum_l4_fixed);
   o += "  accounting: " + account(s).describe() + "\n";
   return o;
 }
@@ -187,6 +192,12 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
     w.value("encoder_ratio", s.codec.encoder_ratio());
     w.end_object();
   }
+  w.begin_object("checksums")
+      .value("ipv4_checked", s.csum_ipv4_checked)
+      .value("ipv4_fixed", s.csum_ipv4_fixed)
+      .value("l4_checked", s.csum_l4_checked)
+      .value("l4_fixed", s.csum_l4_fixed)
+      .end_object();
   w.begin_object("drops");
   for (size_t r = 0; r < kDropReasonCount; ++r)
     if (is_reported(r)) w.value(kDropReasonNames[r], s.drops[r]);

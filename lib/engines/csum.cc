@@ -1,0 +1,79 @@
+#include "engines/csum.hh"
+
+#include <cstring>
+
+#include "engines/validate.hh"
+#include "packet/checksum.hh"
+
+namespace deltaplane::engines {
+
+namespace {
+
+// Stores `c` at p if it differs; returns whether it did.
+inline bool fix16(uint8_t* p, uint16_t c) noexcept {
+  uint16_t old;
+  std::memcpy(&old, p, 2);
+  if (old == c) return false;
+  std::memcpy(p, &c, 2);
+  return true;
+}
+
+struct Fixed {
+  uint64_t ip_checked = 0, ip_fixed = 0, l4_checked = 0, l4_fixed = 0;
+};
+
+// Computes over `d` (the whole frame, linear) and rewrites the fields at `w`
+// (where the frame's first bytes can be written: the same buffer, or the
+// first segment of a chain).
+inline void fix_frame(const uint8_t* d, uint8_t* w, const packet::Parsed& p, Fixed& f) noexcept {
+  const uint8_t* ip = d + p.l2_len;
+  if (p.l3_type == packet::L3Type::kIpv4) {
+    ++f.ip_checked;
+    f.ip_fixed += fix16(w + p.l2_len + 10, packet::ipv4_header_checksum(ip));
+  }
+  const uint8_t proto = p.l4_proto();
+  if ((proto != 6 && proto != 17) || (p.flags & packet::kFlagFragment)) return;
+  const uint8_t* l4 = d + p.l4_off;
+  const uint32_t l4_len = p.l3_end - p.l4_off;
+  const uint16_t c = p.l3_type == packet::L3Type::kIpv4
+                         ? packet::ipv4_l4_checksum(ip, l4, l4_len, proto)
+                         : packet::ipv6_l4_checksum(ip, l4, l4_len, proto);
+  ++f.l4_checked;
+  f.l4_fixed += fix16(w + p.l4_off + packet::l4_checksum_offset(proto), c);
+}
+
+// Frames longer than one segment: computed over a linear copy, written back
+// into the first segment (where the headers are).
+[[gnu::cold, gnu::noinline]] void fix_chained(rte_mbuf* m, const packet::Parsed& p,
+                                              Fixed& f) noexcept {
+  alignas(64) static thread_local uint8_t scratch[65536];
+  const auto* d = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, m->pkt_len, scratch));
+  if (!d || p.l4_off + 18u > m->data_len) return;  // headers not all in the first segment
+  fix_frame(d, rte_pktmbuf_mtod(m, uint8_t*), p, f);
+}
+
+}  // namespace
+
+uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+  packet::Parsed parsed[kMaxBurst];
+  n = validate_and_compact(pkts, n, ctx, parsed);
+  Fixed f;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const packet::Parsed& p = parsed[i];
+    if (p.l3_type == packet::L3Type::kNone) continue;  // not IP: nothing to check
+    if (m->nb_segs != 1) [[unlikely]] {
+      fix_chained(m, p, f);
+      continue;
+    }
+    uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+    fix_frame(d, d, p, f);
+  }
+  ctx.counters.csum_ipv4_checked.add(f.ip_checked);
+  ctx.counters.csum_ipv4_fixed.add(f.ip_fixed);
+  ctx.counters.csum_l4_checked.add(f.l4_checked);
+  ctx.counters.csum_l4_fixed.add(f.l4_fixed);
+  return n;
+}
+
+}  // namespace deltaplane::engines

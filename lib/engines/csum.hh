@@ -1,0 +1,23 @@
+// csum: verify and recompute checksums in software (testpmd's csum mode):
+// the IPv4 header checksum and the TCP/UDP checksum over IPv4 and IPv6. Wrong
+// or missing checksums are fixed and counted; frames that fail validation are
+// dropped by reason like in `validate`.
+#pragma once
+
+#include "engines/fwd_loop.hh"
+
+namespace deltaplane::engines {
+
+uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept;
+
+struct CsumEngine {
+  static constexpr const char* kName = "csum";
+  static constexpr bool kPreservesLength = false;  // drops invalid frames
+  static constexpr bool kTouchesData = true;
+  explicit CsumEngine(LcoreContext&) noexcept {}
+  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&, LcoreContext& ctx) noexcept {
+    return csum_burst(pkts, n, ctx);
+  }
+};
+
+}  // namespace deltaplane::engines
