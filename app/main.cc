@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "ethdev/port.hh"
 #include "runtime/eal.hh"
 #include "runtime/mempool.hh"
+#include "runtime/pipeline_plan.hh"
 #include "runtime/placement.hh"
 #include "runtime/preflight.hh"
 #include "runtime/signals.hh"
@@ -58,6 +60,27 @@ std::string print_placement(const dp::runtime::Placement& pl, const dp::runtime:
     for (const auto& st : l.streams)
       s += " [rx " + std::to_string(st.rx_port) + "/" + std::to_string(st.rx_queue) + " -> tx " +
            std::to_string(st.tx_port) + "/" + std::to_string(st.tx_queue) + "]";
+    s += "\n";
+  }
+  return s;
+}
+
+std::string print_pipeline(const dp::runtime::PipelinePlan& p) {
+  std::string s = "  pipeline:";
+  for (const auto* stage : {&p.rx, &p.work, &p.tx})
+    for (const auto& l : *stage)
+      s += " " + std::string(dp::runtime::stage_role_name(l.role)) + ":" + std::to_string(l.lcore);
+  s += "\n";
+  for (const auto* rings : {&p.work_rings, &p.tx_rings})
+    for (const auto& r : *rings)
+      s += "  ring " + r.name + ": " + std::to_string(r.producers) + " producer(s) -> " +
+           std::string(dp::runtime::stage_role_name(r.consumer_role)) + " lcore " +
+           std::to_string(r.consumer_lcore) + ", " + (r.single_producer() ? "SP/SC" : "MP/SC") +
+           ", socket " + std::to_string(r.socket) + "\n";
+  for (const auto& t : p.tx) {
+    s += "  TX lcore " + std::to_string(t.lcore) + " sends on ports";
+    for (auto port : t.tx_ports)
+      s += " " + std::to_string(port) + "/0";
     s += "\n";
   }
   return s;
@@ -138,7 +161,19 @@ int run(int argc, char** argv) {
         break;
       }
   }
-  const auto placement = dp::runtime::place(port_infos, workers, cfg);
+  // Placement: rtc lcores poll queues; the pipeline gives lcores stage roles.
+  dp::runtime::Placement placement;
+  std::optional<dp::runtime::PipelinePlan> pipeline;
+  if (cfg.model == dp::config::Model::kPipeline) {
+    pipeline = dp::runtime::plan_pipeline(port_infos, workers, cfg);
+    placement.queues = pipeline->queues;
+    placement.warnings = pipeline->warnings;
+    for (const auto* stage : {&pipeline->rx, &pipeline->work, &pipeline->tx})
+      for (const auto& l : *stage)
+        placement.lcores.push_back({l.lcore, l.socket, l.rx_streams});
+  } else {
+    placement = dp::runtime::place(port_infos, workers, cfg);
+  }
   for (const auto& w : placement.warnings)
     preflight.add(
         {w.starts_with("cross-NUMA") ? dp::runtime::Level::kWarning : dp::runtime::Level::kInfo,
@@ -162,8 +197,15 @@ int run(int argc, char** argv) {
   for (const auto& l : placement.lcores)
     for (auto& [sock, d] : demand) {
       (void)sock;
-      if (!l.streams.empty()) ++d.lcores;
+      if (!l.streams.empty() || pipeline) ++d.lcores;
     }
+  if (pipeline) {  // every ring may be full of mbufs
+    const uint64_t rings = pipeline->work_rings.size() + pipeline->tx_rings.size();
+    for (auto& [sock, d] : demand) {
+      (void)sock;
+      d.rx_descriptors += rings * cfg.ring_size / demand.size();
+    }
+  }
   dp::runtime::MemoryPlan mem_plan;
   mem_plan.no_huge = eal_info.no_huge;
   std::map<int, uint32_t> pool_sizes;
@@ -244,11 +286,14 @@ int run(int argc, char** argv) {
       std::cerr << "port " << port_ids[i] << ": " << n << "\n";
   }
 
-  if (cfg.print_topology)
+  if (cfg.print_topology) {
     std::cout << print_placement(placement, dp::runtime::Topology::discover(), port_descs);
+    if (pipeline) std::cout << print_pipeline(*pipeline);
+  }
 
   std::cerr << "deltaplane " << dp::version() << " (" << dp::git_revision() << "): engine "
-            << dp::config::engine_name(cfg.engine) << ", " << port_ids.size() << " port(s), "
+            << dp::config::engine_name(cfg.engine) << ", model "
+            << dp::config::model_name(cfg.model) << ", " << port_ids.size() << " port(s), "
             << workers.size() << " forwarding lcore(s), burst " << cfg.burst << "\n";
   for (const auto& p : ports)
     std::cerr << "port " << p.id() << " (" << p.name() << "): " << p.link_status() << "\n";
@@ -256,7 +301,8 @@ int run(int argc, char** argv) {
   std::vector<dp::engines::PoolDesc> pool_descs;
   for (const auto& [sock, pool] : pools)
     pool_descs.push_back({"dp_mbuf_s" + std::to_string(sock), sock, pool->get()});
-  dp::engines::Forwarder fwd(cfg, placement, port_descs, pool_descs);
+  dp::engines::Forwarder fwd(cfg, placement, port_descs, pool_descs,
+                             pipeline ? &*pipeline : nullptr);
   dp::control::TelemetryAttachment telemetry(fwd);
   dp::stats::Snapshot final_snap =
       fwd.run([](const std::string& s) { std::cout << s << std::flush; });

@@ -47,16 +47,19 @@ def main():
     ap.add_argument("--packets", type=int, default=5000)
     ap.add_argument("--flows", type=int, default=32)
     ap.add_argument("--model", choices=["slow", "random", "repeat"], default="slow")
-    ap.add_argument("--size", default="64-1400", help="frame size N or range A-B")
+    ap.add_argument("--size", default="64-1400",
+                    help="frame size N, range A-B, or imix (64/576/1500 in 7:4:1, per flow)")
     ap.add_argument("--tcp", type=float, default=0.5, help="fraction of TCP flows")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    lo, _, hi = a.size.partition("-")
-    lo, hi = int(lo), int(hi or lo)
+    imix = a.size == "imix"
+    if not imix:
+        lo, _, hi = a.size.partition("-")
+        lo, hi = int(lo), int(hi or lo)
     flows = []
     for i in range(a.flows):
-        size = rng.randint(lo, hi)
+        size = rng.choice([64] * 7 + [576] * 4 + [1500]) if imix else rng.randint(lo, hi)
         flows.append({
             "src_ip": bytes([10, 1, i >> 8 & 255, i & 255]), "dst_ip": bytes([10, 2, 0, 1 + i % 200]),
             "sport": 1024 + rng.randrange(60000), "dport": rng.choice([80, 443, 5000, 8080]),

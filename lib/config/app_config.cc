@@ -137,6 +137,10 @@ std::string_view port_topology_name(PortTopology t) noexcept {
 std::string_view simd_name(Simd s) noexcept {
   return kSimdNames[static_cast<size_t>(s)];
 }
+std::string_view model_name(Model m) noexcept {
+  return kModelNames[static_cast<size_t>(m)];
+}
+
 bool engine_uses_codec(Engine e) noexcept {
   return e == Engine::kEncode || e == Engine::kDecode || e == Engine::kGateway;
 }
@@ -348,6 +352,27 @@ const std::vector<Option>& options() {
        [](AppConfig& c, auto, auto) { c.json = true; }},
       {"--print-topology", false, "show the CPU/NUMA topology and where lcores and queues landed",
        [](AppConfig& c, auto, auto) { c.print_topology = true; }},
+      {"--model", true, "threading model: rtc|pipeline (default rtc)",
+       [](AppConfig& c, auto o, auto v) { c.model = parse_enum<Model>(o, v, kModelNames); }},
+      {"--stages", true, "pipeline stages, e.g. \"rx:1,work:2-3,tx:4\" (default: automatic)",
+       [](AppConfig& c, auto o, auto v) {
+         if (v.empty()) fail(o, "expected a stage list like rx:1,work:2-3,tx:4");
+         c.stages = v;
+       }},
+      {"--ring-size", true, "entries per pipeline ring, power of two 64..65536 (1024)",
+       [](AppConfig& c, auto o, auto v) {
+         c.ring_size = parse_uint<uint32_t>(o, v, 64, 65536);
+         if (c.ring_size & (c.ring_size - 1))
+           fail(o, "'" + std::string(v) + "' is not a power of two");
+       }},
+      {"--backpressure", true, "full ring: drop|retry (retry --ring-retry times, then drop)",
+       [](AppConfig& c, auto o, auto v) {
+         c.backpressure = parse_enum<Backpressure>(o, v, kBackpressureNames);
+       }},
+      {"--ring-retry", true, "enqueue attempts on a full ring before dropping, 0..100000 (64)",
+       [](AppConfig& c, auto o, auto v) {
+         c.ring_retries = parse_uint<uint32_t>(o, v, 0, 100000);
+       }},
       {"--quiet", false, "no periodic stats; the final summary only",
        [](AppConfig& c, auto, auto) { c.quiet = true; }},
   };
@@ -364,6 +389,10 @@ void check_consistency(const AppConfig& c) {
       if (!c.ports.empty() && std::find(c.ports.begin(), c.ports.end(), m.port) == c.ports.end())
         throw Error("--config: port " + std::to_string(m.port) + " is not in --ports");
   }
+  if (!c.stages.empty() && c.model != Model::kPipeline)
+    throw Error("--stages: only valid with --model pipeline");
+  if (c.model == Model::kPipeline && !c.queue_map.empty())
+    throw Error("--config: not valid with --model pipeline (use --stages)");
   if (!c.wan_ports.empty() && c.engine != Engine::kGateway)
     throw Error("--wan-ports: only valid with --fwd gateway");
   for (uint16_t w : c.wan_ports)

@@ -28,6 +28,15 @@ enum class Engine : uint8_t {
 inline constexpr std::string_view kEngineNames[] = {"io",     "macswap", "rxonly",  "validate",
                                                     "encode", "decode",  "gateway", "csum"};
 
+// Threading model: run-to-completion (each lcore does RX, engine and TX) or a
+// staged pipeline (RX lcores -> rings -> worker lcores -> rings -> TX lcores).
+enum class Model : uint8_t { kRtc, kPipeline };
+inline constexpr std::string_view kModelNames[] = {"rtc", "pipeline"};
+
+// What RX (or a worker) does when the next stage's ring is full.
+enum class Backpressure : uint8_t { kDrop, kRetry };
+inline constexpr std::string_view kBackpressureNames[] = {"drop", "retry"};
+
 // Which validation kernels run (docs/validation.md); auto = best the CPU has.
 enum class Simd : uint8_t { kAuto, kScalar, kSse, kAvx2 };
 inline constexpr std::string_view kSimdNames[] = {"auto", "scalar", "sse", "avx2"};
@@ -39,6 +48,7 @@ inline constexpr std::string_view kPortTopologyNames[] = {"auto", "paired", "cha
 std::string_view engine_name(Engine e) noexcept;
 std::string_view port_topology_name(PortTopology t) noexcept;
 std::string_view simd_name(Simd s) noexcept;
+std::string_view model_name(Model m) noexcept;
 bool engine_uses_codec(Engine e) noexcept;
 std::string format_ipv4(uint32_t ip);
 std::string format_mac(const std::array<uint8_t, 6>& mac);
@@ -100,6 +110,13 @@ struct AppConfig {
   bool json = false;            // --json: machine-readable preflight
   bool print_topology = false;
   bool quiet = false;  // no periodic stats, only the summary
+
+  // Pipeline model.
+  Model model = Model::kRtc;
+  std::string stages;  // "rx:1,work:2-3,tx:4"; empty = automatic
+  uint32_t ring_size = 1024;
+  Backpressure backpressure = Backpressure::kRetry;
+  uint32_t ring_retries = 64;  // bounded: then the frames are dropped and counted
 };
 
 // Parses the application arguments (those after `--`). Throws Error with one

@@ -18,6 +18,7 @@
 #include "engines/csum.hh"
 #include "engines/io.hh"
 #include "engines/macswap.hh"
+#include "engines/pipeline.hh"
 #include "engines/rxonly.hh"
 #include "engines/validate.hh"
 #include "runtime/signals.hh"
@@ -34,6 +35,20 @@ LcoreMain lcore_main_for(config::Engine e) {
     case config::Engine::kEncode: return fwd_lcore_main<EncodeEngine>;
     case config::Engine::kDecode: return fwd_lcore_main<DecodeEngine>;
     case config::Engine::kGateway: return fwd_lcore_main<GatewayEngine>;
+  }
+  throw Error("engine not implemented");
+}
+
+LcoreMain work_main_for(config::Engine e) {
+  switch (e) {
+    case config::Engine::kIo: return pipeline_work_main<IoEngine>;
+    case config::Engine::kMacswap: return pipeline_work_main<MacswapEngine>;
+    case config::Engine::kRxonly: return pipeline_work_main<RxonlyEngine>;
+    case config::Engine::kValidate: return pipeline_work_main<ValidateEngine>;
+    case config::Engine::kCsum: return pipeline_work_main<CsumEngine>;
+    case config::Engine::kEncode: return pipeline_work_main<EncodeEngine>;
+    case config::Engine::kDecode: return pipeline_work_main<DecodeEngine>;
+    case config::Engine::kGateway: return pipeline_work_main<GatewayEngine>;
   }
   throw Error("engine not implemented");
 }
@@ -58,7 +73,8 @@ packet::SimdLevel simd_level_for(config::Simd s) {
 }
 
 Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& placement,
-                     std::vector<PortDesc> ports, std::vector<PoolDesc> pools)
+                     std::vector<PortDesc> ports, std::vector<PoolDesc> pools,
+                     const runtime::PipelinePlan* pipeline)
     : cfg_(cfg),
       placement_(placement),
       ports_(std::move(ports)),
@@ -71,18 +87,15 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
   validator_name_ = validator.name;
   const bool codec = config::engine_uses_codec(cfg.engine);
   uint32_t lcore_index = 0;
-  for (const auto& lp : placement.lcores) {
-    if (lp.streams.size() > kMaxStreamsPerLcore)
-      throw Error("lcore " + std::to_string(lp.lcore) + " would poll " +
-                  std::to_string(lp.streams.size()) + " queues; at most " +
-                  std::to_string(kMaxStreamsPerLcore) + " are supported");
-    void* mem = rte_zmalloc_socket("deltaplane_lcore", sizeof(LcoreContext), 64, lp.socket);
+
+  auto new_context = [&](unsigned lcore, int socket) {
+    void* mem = rte_zmalloc_socket("deltaplane_lcore", sizeof(LcoreContext), 64, socket);
     if (!mem) mem = rte_zmalloc("deltaplane_lcore", sizeof(LcoreContext), 64);
-    if (!mem) throw Error("cannot allocate the context of lcore " + std::to_string(lp.lcore));
+    if (!mem) throw Error("cannot allocate the context of lcore " + std::to_string(lcore));
     auto* ctx = new (mem) LcoreContext();
     contexts_.emplace_back(ctx);
-    ctx->lcore = lp.lcore;
-    ctx->socket = lp.socket;
+    ctx->lcore = lcore;
+    ctx->socket = socket;
     ctx->burst = cfg.burst;
     ctx->max_frame = cfg.max_frame;
     ctx->tx_retries = cfg.tx_retries;
@@ -92,17 +105,102 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     ctx->validate_options.drop_unknown_ethertype = cfg.drop_unknown_ethertype;
     ctx->validate_options.drop_ttl_zero = cfg.drop_ttl_zero;
     ctx->validate_options.verify_l4_checksum = cfg.verify_l4_checksum;
-    ctx->nb_streams = static_cast<uint16_t>(lp.streams.size());
-    for (size_t i = 0; i < lp.streams.size(); ++i) {
-      const auto& s = lp.streams[i];
-      ctx->streams[i] = {s.rx_port, s.rx_queue, s.tx_port, s.tx_queue,
-                         is_wan_port(s.rx_port) ? StreamRole::kWan : StreamRole::kLan};
+    return ctx;
+  };
+  auto add_codec = [&](LcoreContext* ctx) {
+    if (!codec) return;
+    const bool enc = cfg.engine != config::Engine::kDecode;
+    const bool dec = cfg.engine != config::Engine::kEncode;
+    ctx->codec = new CodecLcoreState(cfg, ctx->lcore, lcore_index++, ctx->socket, enc, dec);
+  };
+  auto stream_of = [&](uint16_t rx_port, uint16_t rx_queue, uint16_t tx_port, uint16_t tx_queue) {
+    return Stream{rx_port, rx_queue, tx_port, tx_queue,
+                  is_wan_port(rx_port) ? StreamRole::kWan : StreamRole::kLan};
+  };
+
+  if (!pipeline) {
+    for (const auto& lp : placement.lcores) {
+      if (lp.streams.size() > kMaxStreamsPerLcore)
+        throw Error("lcore " + std::to_string(lp.lcore) + " would poll " +
+                    std::to_string(lp.streams.size()) + " queues; at most " +
+                    std::to_string(kMaxStreamsPerLcore) + " are supported");
+      LcoreContext* ctx = new_context(lp.lcore, lp.socket);
+      ctx->nb_streams = static_cast<uint16_t>(lp.streams.size());
+      for (size_t i = 0; i < lp.streams.size(); ++i) {
+        const auto& st = lp.streams[i];
+        ctx->streams[i] = stream_of(st.rx_port, st.rx_queue, st.tx_port, st.tx_queue);
+      }
+      if (!lp.streams.empty()) add_codec(ctx);
     }
-    if (codec && !lp.streams.empty()) {
-      const bool enc = cfg.engine != config::Engine::kDecode;
-      const bool dec = cfg.engine != config::Engine::kEncode;
-      ctx->codec = new CodecLcoreState(cfg, lp.lcore, lcore_index++, lp.socket, enc, dec);
+    return;
+  }
+
+  // Pipeline: rings first, then the three kinds of lcores wired to them.
+  const runtime::PipelinePlan& plan = *pipeline;
+  if (plan.work.size() > kMaxStageRings || plan.tx.size() > kMaxStageRings)
+    throw Error("--stages: at most " + std::to_string(kMaxStageRings) +
+                " worker and TX lcores are supported");
+  for (const auto& p : ports_)
+    if (p.id >= kMaxPorts)
+      throw Error("--model pipeline: port ids must be below " + std::to_string(kMaxPorts));
+  static const rte_mbuf_dynfield tsc_field = {"deltaplane_rx_tsc", sizeof(uint64_t),
+                                              alignof(uint64_t), 0};
+  const int tsc_offset = rte_mbuf_dynfield_register(&tsc_field);
+  if (tsc_offset < 0) throw Error("cannot register the mbuf timestamp field");
+  for (const auto& r : plan.work_rings)
+    rings_.push_back(
+        std::make_unique<Ring>(r.name, cfg.ring_size, r.socket, r.single_producer(), true));
+  const size_t first_tx_ring = rings_.size();
+  for (const auto& r : plan.tx_rings)
+    rings_.push_back(
+        std::make_unique<Ring>(r.name, cfg.ring_size, r.socket, r.single_producer(), true));
+  auto links = [&](LcoreContext* ctx, LcoreRole role) {
+    ctx->pipe.role = role;
+    ctx->pipe.tsc_offset = tsc_offset;
+    ctx->pipe.retry = cfg.backpressure == config::Backpressure::kRetry;
+    ctx->pipe.ring_retries = cfg.ring_retries;
+  };
+  for (const auto& rx : plan.rx) {
+    LcoreContext* ctx = new_context(rx.lcore, rx.socket);
+    links(ctx, LcoreRole::kRx);
+    if (rx.rx_streams.size() > kMaxStreamsPerLcore)
+      throw Error("RX lcore " + std::to_string(rx.lcore) + " would poll too many queues");
+    ctx->nb_streams = static_cast<uint16_t>(rx.rx_streams.size());
+    for (size_t i = 0; i < rx.rx_streams.size(); ++i) {
+      const auto& st = rx.rx_streams[i];
+      ctx->streams[i] = stream_of(st.rx_port, st.rx_queue, st.tx_port, 0);
     }
+    for (size_t w = 0; w < plan.work.size(); ++w)
+      ctx->pipe.out_rings[w] = rings_[w].get();
+    ctx->pipe.nb_out_rings = static_cast<uint16_t>(plan.work.size());
+  }
+  for (size_t w = 0; w < plan.work.size(); ++w) {
+    LcoreContext* ctx = new_context(plan.work[w].lcore, plan.work[w].socket);
+    links(ctx, LcoreRole::kWork);
+    ctx->pipe.in_ring = rings_[w].get();
+    ctx->pipe.upstream_done = &rx_done_;
+    for (size_t t = 0; t < plan.tx.size(); ++t)
+      ctx->pipe.out_rings[t] = rings_[first_tx_ring + t].get();
+    ctx->pipe.nb_out_rings = static_cast<uint16_t>(plan.tx.size());
+    for (size_t pi = 0; pi < ports_.size(); ++pi) {
+      const uint16_t rx_port = ports_[pi].id, tx_port = plan.tx_port_of[pi];
+      ctx->pipe.stream_of_rx_port[rx_port] = stream_of(rx_port, 0, tx_port, 0);
+      ctx->pipe.out_ring_of_tx_port[tx_port] = static_cast<uint8_t>(plan.tx_lcore_of_port(tx_port));
+    }
+    add_codec(ctx);
+  }
+  for (size_t t = 0; t < plan.tx.size(); ++t) {
+    const auto& tx = plan.tx[t];
+    if (tx.tx_ports.size() > kMaxTxPortsPerLcore)
+      throw Error("TX lcore " + std::to_string(tx.lcore) + " would own more than " +
+                  std::to_string(kMaxTxPortsPerLcore) + " ports; add TX lcores");
+    LcoreContext* ctx = new_context(tx.lcore, tx.socket);
+    links(ctx, LcoreRole::kTx);
+    ctx->pipe.in_ring = rings_[first_tx_ring + t].get();
+    ctx->pipe.upstream_done = &work_done_;
+    ctx->nb_streams = static_cast<uint16_t>(tx.tx_ports.size());
+    for (size_t i = 0; i < tx.tx_ports.size(); ++i)
+      ctx->streams[i] = Stream{kNoPort, 0, tx.tx_ports[i], 0, StreamRole::kLan};
   }
 }
 
@@ -111,24 +209,41 @@ Forwarder::~Forwarder() {
 }
 
 void Forwarder::launch() {
-  LcoreMain fn = lcore_main_for(cfg_.engine);
-  for (auto& c : contexts_) {
-    if (c->nb_streams == 0) continue;
-    if (int rc = rte_eal_remote_launch(fn, c.get(), c->lcore); rc != 0) {
+  auto start = [&](LcoreMain fn, LcoreContext& c) {
+    if (int rc = rte_eal_remote_launch(fn, &c, c.lcore); rc != 0) {
       stop_and_wait();
-      throw Error("cannot launch lcore " + std::to_string(c->lcore) + " (busy?)");
+      throw Error("cannot launch lcore " + std::to_string(c.lcore) + " (busy?)");
     }
     launched_ = true;
+  };
+  for (auto& c : contexts_) {
+    switch (c->pipe.role) {
+      case LcoreRole::kRtc:
+        if (c->nb_streams) start(lcore_main_for(cfg_.engine), *c);
+        break;
+      case LcoreRole::kRx: start(pipeline_rx_main, *c); break;
+      case LcoreRole::kWork: start(work_main_for(cfg_.engine), *c); break;
+      case LcoreRole::kTx: start(pipeline_tx_main, *c); break;
+    }
   }
 }
 
 void Forwarder::stop_and_wait() noexcept {
   control_.state.store(RunState::kStopping);
-  if (launched_) {
+  if (!launched_) return;
+  // Stop in pipeline order: RX first, then each stage once its input is drained.
+  auto wait_role = [&](LcoreRole role) {
     for (auto& c : contexts_)
-      if (c->nb_streams) rte_eal_wait_lcore(c->lcore);
-    launched_ = false;
-  }
+      if (c->pipe.role == role && (role != LcoreRole::kRtc || c->nb_streams))
+        rte_eal_wait_lcore(c->lcore);
+  };
+  wait_role(LcoreRole::kRtc);
+  wait_role(LcoreRole::kRx);
+  rx_done_.store(true, std::memory_order_release);
+  wait_role(LcoreRole::kWork);
+  work_done_.store(true, std::memory_order_release);
+  wait_role(LcoreRole::kTx);
+  launched_ = false;
 }
 
 uint64_t Forwarder::rx_total() const noexcept {
@@ -229,6 +344,34 @@ stats::Snapshot subtract(const stats::Snapshot& now, const stats::Snapshot& base
 stats::Snapshot Forwarder::snapshot() const {
   stats::Snapshot s;
   s.elapsed_s = elapsed();
+  if (!rings_.empty()) {
+    for (const auto& r : rings_) {
+      stats::RingSnapshot rs;
+      rs.name = r->name();
+      rs.sync = r->single_producer() ? "SP/SC" : "MP/SC";
+      rs.capacity = r->capacity();
+      rs.count = r->count();
+      s.held += rs.count;
+      for (const auto& c : contexts_)
+        for (uint16_t i = 0; i < c->pipe.nb_out_rings; ++i)
+          if (c->pipe.out_rings[i] == r.get()) {
+            const auto& rc = c->pipe.ring_counters[i];
+            rs.high_water = std::max(rs.high_water, rc.high_water.load());
+            rs.enqueued += rc.enqueued.load();
+            rs.full_events += rc.full_events.load();
+            rs.dropped += rc.dropped.load();
+          }
+      s.rings.push_back(rs);
+    }
+    const double ns_per_cycle = 1e9 / static_cast<double>(rte_get_tsc_hz());
+    stats::HistogramMerge to_worker, to_tx;
+    for (const auto& c : contexts_) {
+      if (c->pipe.role == LcoreRole::kWork) to_worker.add(c->latency);
+      if (c->pipe.role == LcoreRole::kTx) to_tx.add(c->latency);
+    }
+    s.latency.push_back({"rx_to_worker", to_worker.summarize(ns_per_cycle)});
+    s.latency.push_back({"rx_to_tx", to_tx.summarize(ns_per_cycle)});
+  }
   for (const auto& pd : pools_)
     s.pools.push_back({pd.name, pd.socket, pd.pool->size, rte_mempool_in_use_count(pd.pool)});
   for (const auto& p : ports_) {

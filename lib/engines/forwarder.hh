@@ -15,6 +15,8 @@
 
 #include "config/app_config.hh"
 #include "engines/lcore_context.hh"
+#include "engines/ring.hh"
+#include "runtime/pipeline_plan.hh"
 #include "runtime/placement.hh"
 #include "stats/snapshot.hh"
 
@@ -36,8 +38,10 @@ struct PoolDesc {
 
 class Forwarder {
  public:
+  // `pipeline` set: the pipeline model with that plan; null: run to completion.
   Forwarder(const config::AppConfig& cfg, const runtime::Placement& placement,
-            std::vector<PortDesc> ports, std::vector<PoolDesc> pools);
+            std::vector<PortDesc> ports, std::vector<PoolDesc> pools,
+            const runtime::PipelinePlan* pipeline = nullptr);
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
@@ -81,7 +85,9 @@ class Forwarder {
   std::vector<PortDesc> ports_;
   std::vector<PoolDesc> pools_;
   std::string_view validator_name_;
+  std::vector<std::unique_ptr<Ring>> rings_;  // pipeline only; outlive no context
   std::vector<std::unique_ptr<LcoreContext, ContextDeleter>> contexts_;
+  std::atomic<bool> rx_done_{false}, work_done_{false};
   ControlBlock control_;
   std::atomic<uint64_t> stats_period_us_;
   uint64_t start_tsc_ = 0;
@@ -96,5 +102,6 @@ stats::Snapshot subtract(const stats::Snapshot& now, const stats::Snapshot& base
 // The lcore entry point of an engine's loop.
 using LcoreMain = int (*)(void*);
 LcoreMain lcore_main_for(config::Engine e);
+LcoreMain work_main_for(config::Engine e);  // pipeline workers
 
 }  // namespace deltaplane::engines

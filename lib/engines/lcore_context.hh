@@ -10,6 +10,7 @@
 
 #include "packet/validate.hh"
 #include "stats/counters.hh"
+#include "stats/histogram.hh"
 
 namespace deltaplane::engines {
 
@@ -34,6 +35,37 @@ struct Stream {
 };
 
 struct CodecLcoreState;  // engines/codec_state.hh
+class Ring;              // engines/ring.hh
+
+inline constexpr uint16_t kMaxPorts = 32;       // RTE_MAX_ETHPORTS of Debian's DPDK
+inline constexpr uint16_t kMaxStageRings = 16;  // workers or TX lcores in a pipeline
+inline constexpr uint16_t kNoPort = 0xffff;
+inline constexpr uint16_t kMaxTxPortsPerLcore = 8;
+
+enum class LcoreRole : uint8_t { kRtc, kRx, kWork, kTx };
+
+// A producer's view of one output ring (single writer: the producing lcore).
+struct alignas(64) RingCounters {
+  stats::Counter enqueued;
+  stats::Counter full_events;  // enqueue attempts that did not take everything
+  stats::Counter dropped;      // frames dropped after the retries
+  stats::Counter high_water;   // most entries seen in the ring after an enqueue
+};
+
+// Pipeline wiring of one lcore (unused in the run-to-completion model).
+struct PipelineLinks {
+  LcoreRole role = LcoreRole::kRtc;
+  Ring* in_ring = nullptr;                        // workers and TX lcores
+  std::array<Ring*, kMaxStageRings> out_rings{};  // RX: per worker; workers: per TX lcore
+  uint16_t nb_out_rings = 0;
+  std::array<uint8_t, kMaxPorts> out_ring_of_tx_port{};  // workers: TX lcore of a port
+  std::array<Stream, kMaxPorts> stream_of_rx_port{};     // workers: engine's view per RX port
+  const std::atomic<bool>* upstream_done = nullptr;      // workers: RX done; TX: workers done
+  bool retry = true;
+  uint32_t ring_retries = 64;
+  int tsc_offset = -1;  // mbuf dynamic field holding the RX timestamp
+  std::array<RingCounters, kMaxStageRings> ring_counters;
+};
 
 struct alignas(64) LcoreContext {
   // Read-only while forwarding.
@@ -48,12 +80,14 @@ struct alignas(64) LcoreContext {
   const packet::BurstValidator* validator = nullptr;  // chosen once (--simd)
   packet::Options validate_options{};
   CodecLcoreState* codec = nullptr;  // encode/decode/gateway engines only
+  PipelineLinks pipe;
   std::array<Stream, kMaxStreamsPerLcore> streams{};
 
   // Written by this lcore only.
   std::atomic<bool> paused_ack{false};  // this lcore has seen kPaused and stopped polling
   stats::LcoreCounters counters;
   std::array<stats::StreamCounters, kMaxStreamsPerLcore> stream_counters;
+  stats::LatencyHistogram latency;  // pipeline: RX->worker (workers), RX->TX (TX lcores)
 };
 
 }  // namespace deltaplane::engines

@@ -55,6 +55,22 @@ double CodecSnapshot::encoder_ratio() const noexcept {
 }
 
 namespace {
+std::string format_pipeline(const Snapshot& s) {
+  std::string o;
+  for (const auto& r : s.rings)
+    o += fmt("  ring %-12s %-5s %6llu/%llu now, high-water %llu, full %llu, dropped %llu\n",
+             r.name.c_str(), r.sync.c_str(), (unsigned long long)r.count,
+             (unsigned long long)r.capacity, (unsigned long long)r.high_water,
+             (unsigned long long)r.full_events, (unsigned long long)r.dropped);
+  for (const auto& l : s.latency)
+    if (l.ns.count)
+      o += fmt(
+          "  latency %-13s p50 %.0f ns, p90 %.0f, p99 %.0f, p99.9 %.0f, max %.0f (%llu frames)\n",
+          l.stage.c_str(), l.ns.p50, l.ns.p90, l.ns.p99, l.ns.p999, l.ns.max,
+          (unsigned long long)l.ns.count);
+  return o;
+}
+
 std::string format_codec(const CodecSnapshot& c) {
   std::string o;
   if (c.enc_frames)
@@ -128,6 +144,7 @@ std::string format_periodic(const Snapshot& now, const Snapshot& prev) {
                    (unsigned long long)now.drops[r]);
   o += "  drops:" + (drops.empty() ? std::string(" none") : drops) + "\n";
   if (now.codec.active) o += format_codec(now.codec);
+  o += format_pipeline(now);
   return o;
 }
 
@@ -160,6 +177,7 @@ std::string format_summary(const Snapshot& s) {
            static_cast<double>(s.tx_packets()) / t / 1e6,
            static_cast<double>(s.rx_bytes()) * 8 / t / 1e9);
   if (s.codec.active) o += format_codec(s.codec);
+  o += format_pipeline(s);
   if (s.csum_ipv4_checked || s.csum_l4_checked)
     o +=
         fmt("  checksums: IPv4 header %llu checked, %llu fixed; TCP/UDP %llu checked, %llu fixed\n",
@@ -192,6 +210,30 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
     w.value("encoder_ratio", s.codec.encoder_ratio());
     w.end_object();
   }
+  w.begin_array("rings");
+  for (const auto& r : s.rings)
+    w.begin_object()
+        .value("name", r.name)
+        .value("sync", r.sync)
+        .value("capacity", r.capacity)
+        .value("count", r.count)
+        .value("high_water", r.high_water)
+        .value("enqueued", r.enqueued)
+        .value("full_events", r.full_events)
+        .value("dropped", r.dropped)
+        .end_object();
+  w.end_array();
+  w.begin_object("latency_ns");
+  for (const auto& l : s.latency)
+    w.begin_object(l.stage)
+        .value("count", l.ns.count)
+        .value("p50", l.ns.p50)
+        .value("p90", l.ns.p90)
+        .value("p99", l.ns.p99)
+        .value("p99_9", l.ns.p999)
+        .value("max", l.ns.max)
+        .end_object();
+  w.end_object();
   w.begin_object("checksums")
       .value("ipv4_checked", s.csum_ipv4_checked)
       .value("ipv4_fixed", s.csum_ipv4_fixed)

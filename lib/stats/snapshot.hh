@@ -11,6 +11,7 @@
 #include "base/json.hh"
 #include "stats/counters.hh"
 #include "stats/drop_reason.hh"
+#include "stats/histogram.hh"
 
 namespace deltaplane::stats {
 
@@ -51,8 +52,21 @@ struct CodecSnapshot {
   double encoder_ratio() const noexcept;
 };
 
+struct RingSnapshot {
+  std::string name;
+  std::string sync;  // "SP/SC" or "MP/SC"
+  uint64_t capacity = 0, count = 0, high_water = 0, enqueued = 0, full_events = 0, dropped = 0;
+};
+
+struct StageLatency {
+  std::string stage;  // "rx_to_worker", "rx_to_tx" (end to end)
+  LatencySummary ns;  // percentiles in nanoseconds
+};
+
 struct Snapshot {
   double elapsed_s = 0;
+  std::vector<RingSnapshot> rings;    // pipeline model only
+  std::vector<StageLatency> latency;  // pipeline model only
   CodecSnapshot codec;
   std::vector<PoolSnapshot> pools;
   std::vector<PortSnapshot> ports;

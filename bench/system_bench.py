@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""deltaplane vs dpdk-testpmd, side by side in one run, per engine and frame size.
+
+For every engine and size, both programs forward between the same two vdevs on
+the same single forwarding lcore (lcore 1; lcore 0 is the main lcore), same burst
+and descriptor counts, runs alternating (testpmd, deltaplane, testpmd, ...) for
+--rounds rounds. Each run reports the median of its per-second packet rates
+after a warm-up second; the table gives the median over runs, min-max, ns per
+packet and the ratio deltaplane / testpmd. Engines without a testpmd counterpart
+(validate, encode, decode) are measured alone and compared with deltaplane io.
+
+Traffic: --vdev null uses net_null (RX makes 64-byte frames of zeros, TX frees);
+--vdev pcap replays a generated capture of real headers (tools/gen_traffic.py,
+slowly changing records) through net_pcap infinite_rx on both ports; the decode
+engine replays what the encoder made of that capture.
+
+  bench/system_bench.py                        # everything, writes docs/bench/*
+  bench/system_bench.py --engines io --vdev null --sizes 64 --rounds 3
+Results: a JSON file that describes itself, a markdown table and PNG plots.
+Every DPDK process gets --no-pci and --in-memory (or --no-huge + unique prefix).
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIN = ROOT / "build" / "app" / "deltaplane"
+TESTPMD_MODES = {"io": "io", "macswap": "macswap", "csum": "csum", "rxonly": "rxonly"}
+ALL_ENGINES = ["io", "macswap", "csum", "validate", "encode", "decode"]
+SIZES = ["64", "512", "1500", "imix"]
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def mem_args():
+    try:
+        free = int(open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").read())
+    except OSError:
+        free = 0
+    if free >= 512:
+        return ["--in-memory", "-m", "1024"]
+    return ["--no-huge", "-m", "1024", "--file-prefix", f"dpbench-{os.getpid()}-{time.time_ns()}"]
+
+
+def run_for(cmd, seconds):
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = p.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=30)
+    return out
+
+
+def testpmd_rates(out):
+    """Total RX rate per stats period: one 'NIC statistics for port N' block per
+    port, a period ends when the port numbering starts again."""
+    rates, cur, seen = [], 0, set()
+    for port, pps in re.findall(r"NIC statistics for port (\d+)\s.*?Rx-pps:\s+(\d+)", out, re.S):
+        if port in seen:
+            rates.append(cur)
+            cur, seen = 0, set()
+        seen.add(port)
+        cur += int(pps)
+    if seen and len(seen) == 2:
+        rates.append(cur)
+    return rates
+
+
+def deltaplane_rates(out):
+    rates, cur = [], None
+    for line in out.splitlines():
+        if line.startswith("---- deltaplane stats"):
+            cur = 0.0
+        elif cur is not None:
+            if line.strip().startswith("lcore"):
+                rates.append(cur)
+                cur = None
+                continue
+            m = re.match(r"^\s+(\d+)\s+\d+\s+\d+\s+([\d.]+)\s+[\d.]+\s", line)
+            if m:
+                cur += float(m.group(2)) * 1e6
+    return rates
+
+
+class Traffic:
+    def __init__(self, workdir):
+        self.dir = workdir
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def pcap(self, size):
+        p = self.dir / f"traffic-{size}.pcap"
+        if not p.exists():
+            subprocess.run([sys.executable, str(ROOT / "tools" / "gen_traffic.py"), str(p),
+                            "--packets", "4000", "--flows", "64", "--model", "slow",
+                            "--size", size, "--seed", "42"], check=True)
+        return p
+
+    def encoded(self, size):
+        p = self.dir / f"traffic-{size}-encoded.pcap"
+        if not p.exists():
+            src = self.pcap(size)
+            subprocess.run([str(BIN), "-l", "0,1", "--no-pci", "--log-level=error"] + mem_args() +
+                           ["--vdev", f"net_pcap0,rx_pcap={src},tx_pcap={p}", "--", "--fwd", "encode",
+                            "--mtu", "9000", "--idle-timeout", "0.5", "--quiet"],
+                           check=True, capture_output=True)
+        return p
+
+
+def vdevs(kind, engine, size, traffic):
+    if kind == "null":
+        return ["--vdev", "net_null0", "--vdev", "net_null1"]
+    src = traffic.encoded(size) if engine == "decode" else traffic.pcap(size)
+    return ["--vdev", f"net_pcap0,rx_pcap={src},infinite_rx=1",
+            "--vdev", f"net_pcap1,rx_pcap={src},infinite_rx=1"]
+
+
+def one_run(tool, engine, size, a, traffic):
+    eal = ["-l", "0,1", "--no-pci", "--log-level=error"] + mem_args() + vdevs(a.vdev, engine, size, traffic)
+    if tool == "testpmd":
+        cmd = ["dpdk-testpmd"] + eal + ["--", f"--forward-mode={TESTPMD_MODES[engine]}",
+               "--auto-start", "--stats-period", "1", f"--burst={a.burst}", "--rxd=1024",
+               "--txd=1024", "--no-flush-rx"]
+        # testpmd starts forwarding after about a second of set-up; give it that
+        # second on top, so both programs contribute the same number of samples.
+        out = run_for(cmd, a.seconds + 1.5)
+        rates = testpmd_rates(out)
+    else:
+        cmd = [str(BIN)] + eal + ["--", "--fwd", engine, "--stats-period", "1", "--duration",
+               str(a.seconds), "--burst", str(a.burst), "--rxd", "1024", "--txd", "1024",
+               "--mtu", "9000"]
+        out = run_for(cmd, a.seconds + 30)
+        rates = deltaplane_rates(out)
+    samples = rates[1:]  # the first period includes start-up
+    samples = [x for x in samples if x > 0] or samples
+    if not samples:
+        raise SystemExit(f"{tool}: no rate samples from: {' '.join(cmd)}\n{out[-2000:]}")
+    return statistics.median(samples), cmd, out
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
+    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    dpdk = subprocess.run(["pkg-config", "--modversion", "libdpdk"], capture_output=True, text=True).stdout.strip()
+    ver = subprocess.run([str(BIN), "--", "--help"], capture_output=True, text=True)
+    return {"cpu": cpu, "cpu_flags": [f for f in flags if f.startswith(("avx", "sse", "pclmul", "bmi"))],
+            "nproc": os.cpu_count(), "kernel": platform.release(), "git_revision": rev,
+            "dpdk_version": dpdk, "date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "hugepages": "--no-huge" not in mem_args()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--engines", default=",".join(ALL_ENGINES))
+    ap.add_argument("--sizes", default=",".join(SIZES))
+    ap.add_argument("--vdev", default="pcap", choices=["pcap", "null"])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=4)
+    ap.add_argument("--burst", type=int, default=32)
+    ap.add_argument("--out", default=str(ROOT / "docs" / "bench"), help="folder for json/md/png")
+    ap.add_argument("--name", default=None, help="result file stem (default: system-<vdev>)")
+    a = ap.parse_args()
+    engines = a.engines.split(",")
+    sizes = a.sizes.split(",") if a.vdev == "pcap" else ["64"]
+    out_dir = pathlib.Path(a.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    traffic = Traffic(ROOT / "build" / "bench-traffic")
+    stem = a.name or f"system-{a.vdev}"
+    result = {"benchmark": "system", "argv": sys.argv, "vdev": a.vdev, "rounds": a.rounds,
+              "seconds_per_run": a.seconds, "burst": a.burst, "machine": machine(), "runs": [],
+              "commands": {}}
+    t0 = time.time()
+    total = sum((2 if e in TESTPMD_MODES else 1) for e in engines) * len(sizes) * a.rounds
+    done = 0
+    for size in sizes:
+        for engine in engines:
+            tools = ["testpmd", "deltaplane"] if engine in TESTPMD_MODES else ["deltaplane"]
+            for r in range(a.rounds):
+                for tool in tools:
+                    mpps, cmd, _ = one_run(tool, engine, size, a, traffic)
+                    done += 1
+                    result["runs"].append({"tool": tool, "engine": engine, "size": size,
+                                           "round": r + 1, "mpps": mpps / 1e6})
+                    result["commands"][f"{tool}/{engine}/{size}"] = cmd
+                    log(f"[{done}/{total} {time.time() - t0:5.0f}s] size {size:>4} {engine:8s} "
+                        f"{tool:10s} round {r + 1}: {mpps / 1e6:8.2f} Mpps")
+    # Aggregate.
+    rows = []
+    for size in sizes:
+        io_dp = [x["mpps"] for x in result["runs"] if x["engine"] == "io" and x["tool"] == "deltaplane" and x["size"] == size]
+        for engine in engines:
+            row = {"engine": engine, "size": size}
+            for tool in ("deltaplane", "testpmd"):
+                v = [x["mpps"] for x in result["runs"] if x["engine"] == engine and x["tool"] == tool and x["size"] == size]
+                if v:
+                    row[tool] = {"median": statistics.median(v), "min": min(v), "max": max(v)}
+            if "testpmd" in row:
+                row["ratio_to_testpmd"] = row["deltaplane"]["median"] / row["testpmd"]["median"]
+            if io_dp:
+                row["ratio_to_io"] = row["deltaplane"]["median"] / statistics.median(io_dp)
+            rows.append(row)
+    result["table"] = rows
+    (out_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
+    md = [f"Run {result['machine']['date']}, git {result['machine']['git_revision']}, "
+          f"{result['machine']['cpu']}, DPDK {result['machine']['dpdk_version']}, vdev {a.vdev}, "
+          f"1 forwarding lcore, burst {a.burst}, {a.rounds} rounds x {a.seconds} s, median of "
+          f"per-second rates.", "",
+          "| size | engine | deltaplane Mpps (min-max) | ns/pkt | testpmd Mpps (min-max) | ratio to testpmd | ratio to io |",
+          "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        d = row["deltaplane"]
+        t = row.get("testpmd")
+        md.append(f"| {row['size']} | {row['engine']} | {d['median']:.2f} ({d['min']:.2f}-{d['max']:.2f}) | "
+                  f"{1e3 / d['median']:.1f} | "
+                  + (f"{t['median']:.2f} ({t['min']:.2f}-{t['max']:.2f})" if t else "-") + " | "
+                  + (f"{row['ratio_to_testpmd']:.2f}" if t else "-") + " | "
+                  + (f"{row['ratio_to_io']:.2f}" if "ratio_to_io" in row else "-") + " |")
+    (out_dir / f"{stem}.md").write_text("\n".join(md) + "\n")
+    log("\n" + "\n".join(md))
+    plot = subprocess.run(["/usr/bin/python3", str(ROOT / "tools" / "plot_bench.py"),
+                           str(out_dir / f"{stem}.json"), str(out_dir / f"{stem}.png")])
+    if plot.returncode != 0:
+        log("plot: failed (is python3-matplotlib installed?)")
+    log(f"done in {time.time() - t0:.0f} s: {out_dir / stem}.{{json,md,png}}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+#include "engines/pipeline.hh"
+
+#include <rte_hash_crc.h>
+
+namespace deltaplane::engines {
+
+namespace detail {
+
+unsigned enqueue_or_drop(LcoreContext& ctx, uint16_t r, rte_mbuf** pkts, unsigned n) noexcept {
+  PipelineLinks& pl = ctx.pipe;
+  Ring& ring = *pl.out_rings[r];
+  RingCounters& rc = pl.ring_counters[r];
+  unsigned free_space = 0;
+  unsigned done = ring.enqueue_burst(pkts, n, &free_space);
+  if (done < n) [[unlikely]] {
+    rc.full_events.add(1);
+    for (uint32_t t = 0; pl.retry && t < pl.ring_retries && done < n; ++t) {
+      rte_pause();
+      done += ring.enqueue_burst(pkts + done, n - done, &free_space);
+    }
+    if (done < n) {
+      rte_pktmbuf_free_bulk(pkts + done, n - done);
+      rc.dropped.add(n - done);
+      ctx.counters.drop(stats::DropReason::kRingFull, n - done);
+    }
+  }
+  rc.enqueued.add(done);
+  const uint64_t used = ring.capacity() - free_space;
+  if (used > rc.high_water.load()) rc.high_water.add(used - rc.high_water.load());
+  return done;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Flow hash for worker choice: the NIC's RSS hash when it gave one, else a CRC
+// of the IPv4/IPv6 addresses and ports (untagged frames), else of the MACs.
+inline uint32_t flow_hash_of(const rte_mbuf* m) noexcept {
+  if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) return m->hash.rss;
+  const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t len = m->data_len;
+  if (len >= 38 && d[12] == 0x08 && d[13] == 0x00 && (d[14] & 0x0f) == 5)
+    return rte_hash_crc(d + 26, 12, 0);  // src, dst, ports
+  if (len >= 58 && d[12] == 0x86 && d[13] == 0xdd) return rte_hash_crc(d + 22, 36, 0);
+  return rte_hash_crc(d, len >= 12 ? 12 : len, 0);
+}
+
+}  // namespace
+
+int pipeline_rx_main(void* arg) noexcept {
+  LcoreContext& ctx = *static_cast<LcoreContext*>(arg);
+  PipelineLinks& pl = ctx.pipe;
+  rte_mbuf* pkts[kMaxBurst];
+  rte_mbuf* out[kMaxStageRings][kMaxBurst];
+  uint16_t out_n[kMaxStageRings];
+  const uint16_t burst = ctx.burst;
+  const uint32_t max_frame = ctx.max_frame;
+  const uint16_t workers = pl.nb_out_rings;
+  const std::atomic<RunState>& state = ctx.control->state;
+  RunState st;
+  bool acked = false;
+
+  while ((st = state.load(std::memory_order_relaxed)) != RunState::kStopping) {
+    if (st == RunState::kPaused) [[unlikely]] {
+      if (!acked) {
+        ctx.paused_ack.store(true, std::memory_order_release);
+        acked = true;
+      }
+      rte_pause();
+      continue;
+    }
+    if (acked) [[unlikely]] {
+      ctx.paused_ack.store(false, std::memory_order_relaxed);
+      acked = false;
+    }
+    for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
+      const Stream& s = ctx.streams[si];
+      stats::StreamCounters& sc = ctx.stream_counters[si];
+      uint16_t n = rte_eth_rx_burst(s.rx_port, s.rx_queue, pkts, burst);
+      ctx.counters.polls.add(1);
+      if (n == 0) [[unlikely]] {
+        ctx.counters.empty_polls.add(1);
+        continue;
+      }
+      uint64_t bytes = 0;
+      bool oversize = false;
+      for (uint16_t i = 0; i < n; ++i) {
+        bytes += pkts[i]->pkt_len;
+        oversize |= pkts[i]->pkt_len > max_frame;
+      }
+      sc.rx_packets.add(n);
+      sc.rx_bytes.add(bytes);
+      if (oversize) [[unlikely]] {
+        n = detail::drop_oversize(pkts, n, bytes, ctx);
+        if (n == 0) continue;
+      }
+      const uint64_t now = rte_rdtsc();
+      for (uint16_t w = 0; w < workers; ++w)
+        out_n[w] = 0;
+      for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        detail::rx_tsc(m, pl.tsc_offset) = now;
+        m->port = s.rx_port;
+        const uint16_t w = static_cast<uint16_t>(flow_hash_of(m) % workers);
+        out[w][out_n[w]++] = m;
+      }
+      for (uint16_t w = 0; w < workers; ++w)
+        if (out_n[w]) detail::enqueue_or_drop(ctx, w, out[w], out_n[w]);
+    }
+  }
+  return 0;
+}
+
+int pipeline_tx_main(void* arg) noexcept {
+  LcoreContext& ctx = *static_cast<LcoreContext*>(arg);
+  PipelineLinks& pl = ctx.pipe;
+  rte_mbuf* in[kMaxBurst];
+  rte_mbuf* by_stream[kMaxTxPortsPerLcore][kMaxBurst];
+  uint16_t cnt[kMaxTxPortsPerLcore];
+  const uint16_t burst = ctx.burst;
+
+  while (true) {
+    const unsigned n = pl.in_ring->dequeue_burst(in, burst);
+    if (n == 0) {
+      if (pl.upstream_done->load(std::memory_order_acquire) && pl.in_ring->count() == 0) break;
+      rte_pause();
+      continue;
+    }
+    const uint64_t now = rte_rdtsc();
+    for (uint16_t si = 0; si < ctx.nb_streams; ++si)
+      cnt[si] = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      rte_mbuf* m = in[i];
+      ctx.latency.record(now - detail::rx_tsc(m, pl.tsc_offset));
+      // Streams of a TX lcore are its ports (usually one or two): find it.
+      uint16_t si = 0;
+      while (si + 1 < ctx.nb_streams && ctx.streams[si].tx_port != m->port)
+        ++si;
+      by_stream[si][cnt[si]++] = m;
+    }
+    for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
+      if (!cnt[si]) continue;
+      const Stream& s = ctx.streams[si];
+      rte_mbuf** pkts = by_stream[si];
+      uint64_t bytes = 0;
+      for (uint16_t i = 0; i < cnt[si]; ++i)
+        bytes += pkts[i]->pkt_len;
+      const uint16_t sent = rte_eth_tx_burst(s.tx_port, s.tx_queue, pkts, cnt[si]);
+      if (sent == cnt[si]) [[likely]] {
+        ctx.stream_counters[si].tx_packets.add(sent);
+        ctx.stream_counters[si].tx_bytes.add(bytes);
+      } else {
+        detail::finish_tx(s, pkts, cnt[si], sent, bytes, ctx);
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace deltaplane::engines
