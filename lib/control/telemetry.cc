@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -72,7 +73,8 @@ int cmd_info(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   add_str(d, "compiler", std::string(compiler()));
   add_str(d, "dpdk_version", rte_version());
   add_str(d, "engine", std::string(config::engine_name(f.config().engine)));
-  add_str(d, "model", "rtc");
+  add_str(d, "model", std::string(config::model_name(f.config().model)));
+  add_str(d, "validator", std::string(f.validator_name()));
   std::string flags;
   for (auto [flag, name] : {std::pair{RTE_CPUFLAG_SSE4_2, "sse4.2"},
                             {RTE_CPUFLAG_AVX2, "avx2"},
@@ -215,27 +217,84 @@ int cmd_mempools(engines::Forwarder& f, std::string_view params, rte_tel_data* d
   return 0;
 }
 
-int cmd_rings(engines::Forwarder&, std::string_view params, rte_tel_data* d) {
+int cmd_rings(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
-  // The run-to-completion model has no inter-stage rings.
+  stats::Snapshot s = f.snapshot();
   rte_tel_data_start_dict(d);
-  add_str(d, "model", "rtc");
-  add_u64(d, "rings", 0);
+  add_str(d, "model", std::string(config::model_name(f.config().model)));
+  for (const auto& r : s.rings) {  // none in the run-to-completion model
+    rte_tel_data* c = rte_tel_data_alloc();
+    if (!c) return -ENOMEM;
+    rte_tel_data_start_dict(c);
+    add_str(c, "sync", r.sync);
+    add_u64(c, "capacity", r.capacity);
+    add_u64(c, "count", r.count);
+    add_u64(c, "high_water", r.high_water);
+    add_u64(c, "enqueued", r.enqueued);
+    add_u64(c, "full_events", r.full_events);
+    add_u64(c, "dropped", r.dropped);
+    rte_tel_data_add_dict_container(d, r.name.c_str(), c, 0);
+  }
   return 0;
 }
 
-int cmd_flows(engines::Forwarder&, std::string_view params, rte_tel_data* d) {
+int cmd_flows(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
-  // Only the codec engines keep flow tables; the forwarding engines have none.
+  const engines::FlowReport r = f.flow_report(10);
   rte_tel_data_start_dict(d);
-  add_u64(d, "flow_tables", 0);
+  add_u64(d, "flow_tables", r.tables.size());  // 0 unless a codec engine runs
+  rte_tel_data* tables = rte_tel_data_alloc();
+  if (!tables) return -ENOMEM;
+  rte_tel_data_start_dict(tables);
+  for (const auto& t : r.tables) {
+    rte_tel_data* c = rte_tel_data_alloc();
+    if (!c) return -ENOMEM;
+    rte_tel_data_start_dict(c);
+    add_u64(c, "lcore", t.lcore);
+    add_u64(c, "capacity", t.capacity);
+    add_u64(c, "occupancy", t.occupancy);
+    add_u64(c, "insertions", t.insertions);
+    add_u64(c, "evictions", t.evictions);
+    rte_tel_data_add_dict_container(tables, (t.kind + "_" + std::to_string(t.lcore)).c_str(), c, 0);
+  }
+  rte_tel_data_add_dict_container(d, "tables", tables, 0);
+  rte_tel_data* top = rte_tel_data_alloc();
+  if (!top) return -ENOMEM;
+  rte_tel_data_start_dict(top);  // keyed by rank: DPDK arrays cannot hold dicts
+  size_t rank = 0;
+  for (const auto& t : r.top) {
+    rte_tel_data* c = rte_tel_data_alloc();
+    if (!c) return -ENOMEM;
+    rte_tel_data_start_dict(c);
+    add_u64(c, "flow_id", t.flow_id);
+    add_u64(c, "lcore", t.lcore);
+    add_u64(c, "packets", t.packets);
+    add_u64(c, "bytes", t.bytes);
+    add_str(c, "key", t.key);
+    rte_tel_data_add_dict_container(top, std::to_string(++rank).c_str(), c, 0);
+  }
+  rte_tel_data_add_dict_container(d, "top_by_bytes", top, 0);
   return 0;
 }
 
-int cmd_latency(engines::Forwarder&, std::string_view params, rte_tel_data* d) {
+int cmd_latency(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
+  stats::Snapshot s = f.snapshot();
   rte_tel_data_start_dict(d);
-  add_str(d, "error", "latency histograms are not implemented yet (pipeline model)");
+  add_str(d, "unit", "ns");
+  if (s.latency.empty()) add_str(d, "note", "latency is measured in the pipeline model only");
+  for (const auto& l : s.latency) {
+    rte_tel_data* c = rte_tel_data_alloc();
+    if (!c) return -ENOMEM;
+    rte_tel_data_start_dict(c);
+    add_u64(c, "count", l.ns.count);
+    add_u64(c, "p50", static_cast<uint64_t>(l.ns.p50));
+    add_u64(c, "p90", static_cast<uint64_t>(l.ns.p90));
+    add_u64(c, "p99", static_cast<uint64_t>(l.ns.p99));
+    add_u64(c, "p99_9", static_cast<uint64_t>(l.ns.p999));
+    add_u64(c, "max", static_cast<uint64_t>(l.ns.max));
+    rte_tel_data_add_dict_container(d, l.stage.c_str(), c, 0);
+  }
   return 0;
 }
 
@@ -281,6 +340,22 @@ int cmd_control(engines::Forwarder& f, std::string_view params, rte_tel_data* d)
     runtime::request_stop();
     return reply_ok(d, "shutting down");
   }
+  if (verb == "keyframe_interval") {
+    if (!config::engine_uses_codec(f.config().engine))
+      return reply_error(d, "keyframe_interval: no codec engine is running");
+    if (has_arg) {
+      const std::string a(arg.substr(0, 16));
+      uint64_t v = 0;
+      const char* b = a.data();
+      auto [p, ec] = std::from_chars(b, b + a.size(), v);
+      if (a.empty() || ec != std::errc() || p != b + a.size() || arg.size() > 16 || v > (1u << 30))
+        return reply_error(d, "keyframe_interval: expected packets 0..1073741824, got '" + a + "'");
+      f.set_keyframe_interval(static_cast<uint32_t>(v));
+    }
+    rte_tel_data_start_dict(d);
+    add_u64(d, "keyframe_interval", f.keyframe_interval());
+    return 0;
+  }
   if (verb == "stats_period") {
     if (has_arg) {
       double v = 0;
@@ -294,7 +369,7 @@ int cmd_control(engines::Forwarder& f, std::string_view params, rte_tel_data* d)
     return 0;
   }
   return reply_error(d, "unknown control '" + std::string(verb.substr(0, 32)) +
-                            "' (reset|stop|start|shutdown|stats_period[=seconds])");
+                            "' (reset|stop|start|shutdown|stats_period[=s]|keyframe_interval[=n])");
 }
 
 struct Command {
@@ -317,7 +392,8 @@ const Command kCommands[] = {
     {"/deltaplane/flows", dispatch<cmd_flows>, "Flow tables. No parameters."},
     {"/deltaplane/latency", dispatch<cmd_latency>, "Latency percentiles. No parameters."},
     {"/deltaplane/control", dispatch<cmd_control>,
-     "Operator control: reset | stop | start | shutdown | stats_period[=seconds] (0..86400)."},
+     "Operator control: reset | stop | start | shutdown | stats_period[=seconds] (0 or "
+     "0.1..86400) | keyframe_interval[=packets]."},
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <span>
 
 #include "base/error.hh"
@@ -23,21 +24,31 @@ using stats::DropReason;
 
 template <class T>
 SlotArray<T>::SlotArray(const char* what, uint32_t n, int socket)
-    : p_(static_cast<T*>(rte_zmalloc_socket(what, sizeof(T) * n, 64, socket))) {
+    : n_(n), p_(static_cast<T*>(rte_zmalloc_socket(what, sizeof(T) * n, 64, socket))) {
   if (!p_) p_ = static_cast<T*>(rte_zmalloc(what, sizeof(T) * n, 64));
   if (!p_)
     throw Error(std::string("cannot allocate ") + what + " (" +
                 std::to_string(sizeof(T) * n >> 20) + " MiB): lower --flow-capacity or add memory");
+  std::uninitialized_value_construct_n(p_, n);
 }
 
 template <class T>
 SlotArray<T>::~SlotArray() {
+  std::destroy_n(p_, n_);
   rte_free(p_);
 }
 
 template class SlotArray<EncoderFlow>;
 template class SlotArray<DecoderFlow>;
 template class SlotArray<uint8_t>;
+
+uint32_t encoder_key_hash(const void* key, uint32_t, uint32_t) noexcept {
+  return static_cast<uint32_t>(packet::flow_hash(*static_cast<const packet::FlowKey*>(key)));
+}
+
+uint32_t decoder_key_hash(const void* key, uint32_t, uint32_t) noexcept {
+  return static_cast<uint32_t>(codec::xxhash64(key, sizeof(DecoderKey)));
+}
 
 CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, uint32_t lcore_index,
                                  int socket, bool encoder, bool decoder) {
@@ -55,15 +66,15 @@ CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, u
   const uint32_t cap = cfg.flow_capacity;
   const std::string suffix = std::to_string(lcore);
   if (encoder) {
-    enc_table =
-        std::make_unique<flow::FlowTable>("dp_enc_" + suffix, cap, sizeof(packet::FlowKey), socket);
+    enc_table = std::make_unique<flow::FlowTable>("dp_enc_" + suffix, cap, sizeof(packet::FlowKey),
+                                                  encoder_key_hash, socket);
     enc_flows = std::make_unique<SlotArray<EncoderFlow>>("dp_enc_flows", cap, socket);
     enc_keyframes =
         std::make_unique<SlotArray<uint8_t>>("dp_enc_keys", cap * kKeyframeSlot, socket);
   }
   if (decoder) {
-    dec_table =
-        std::make_unique<flow::FlowTable>("dp_dec_" + suffix, cap, sizeof(DecoderKey), socket);
+    dec_table = std::make_unique<flow::FlowTable>("dp_dec_" + suffix, cap, sizeof(DecoderKey),
+                                                  decoder_key_hash, socket);
     dec_flows = std::make_unique<SlotArray<DecoderFlow>>("dp_dec_flows", cap, socket);
     dec_keyframes =
         std::make_unique<SlotArray<uint8_t>>("dp_dec_keys", cap * kKeyframeSlot, socket);
@@ -125,6 +136,7 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
   stats::CodecCounters& c = st.counters;
   const CodecParams& prm = st.params;
   const uint64_t now = rte_rdtsc();
+  const uint32_t keyframe_interval = ctx.control->keyframe_interval.load(std::memory_order_relaxed);
   uint64_t bytes_in = 0, bytes_out = 0;
   uint16_t kept = 0;
 
@@ -185,12 +197,16 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
     if (fresh) {
       f.key_len = 0;  // a reused slot keeps only its generation counter
       f.misses = 0;
+      f.packets.reset();
+      f.bytes.reset();
     }
+    f.packets.add(1);
+    f.bytes.add(len);
     e.flow_id = prm.lcore_index << 22 | static_cast<uint32_t>(slot);
     e.crc = codec::crc32c(frame, len);
 
     bool need_key = f.key_len == 0 || f.misses >= 4 ||
-                    (prm.keyframe_interval && f.since_key >= prm.keyframe_interval) ||
+                    (keyframe_interval && f.since_key >= keyframe_interval) ||
                     (prm.keyframe_cycles && now - f.key_tsc > prm.keyframe_cycles);
     if (!need_key) {
       // A delta is sent only if the whole tunnel packet is smaller than the frame.
@@ -295,7 +311,7 @@ uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
             break;
           }
           const DecoderKey k{outer.src_ip, h.flow_id};
-          const uint32_t sig = static_cast<uint32_t>(codec::xxhash64(&k, sizeof k));
+          const uint32_t sig = decoder_key_hash(&k, sizeof k, 0);
           int32_t slot = st.dec_table->lookup(&k, sig);
           if (slot < 0) {
             bool evicted = false;
@@ -323,7 +339,7 @@ uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
         break;
       }
       const DecoderKey k{outer.src_ip, h.flow_id};
-      const uint32_t sig = static_cast<uint32_t>(codec::xxhash64(&k, sizeof k));
+      const uint32_t sig = decoder_key_hash(&k, sizeof k, 0);
       const int32_t slot = st.dec_table->lookup(&k, sig);
       if (slot < 0) {
         why = DropReason::kDecodeNoKeyframe;

@@ -32,8 +32,9 @@ struct EncoderFlow {
   uint32_t generation = 0;  // bumped at every keyframe, never reset (slot reuse too)
   uint32_t since_key = 0;   // deltas sent since the keyframe
   uint64_t key_tsc = 0;
-  uint16_t key_len = 0;  // 0: no keyframe sent yet
-  uint16_t misses = 0;   // deltas in a row that did not pay
+  uint16_t key_len = 0;           // 0: no keyframe sent yet
+  uint16_t misses = 0;            // deltas in a row that did not pay
+  stats::Counter packets, bytes;  // since the flow took this slot (telemetry top-N)
 };
 
 struct DecoderKey {
@@ -51,16 +52,22 @@ struct DecoderFlow {
 template <class T>
 class SlotArray {
  public:
-  SlotArray(const char* what, uint32_t n, int socket);
+  SlotArray(const char* what, uint32_t n, int socket);  // n value-initialised elements
   ~SlotArray();
   SlotArray(const SlotArray&) = delete;
   SlotArray& operator=(const SlotArray&) = delete;
   T& operator[](uint32_t i) noexcept { return p_[i]; }
   T* data() noexcept { return p_; }
+  const T& operator[](uint32_t i) const noexcept { return p_[i]; }
 
  private:
+  uint32_t n_;
   T* p_;
 };
+
+// The hashes of the two tables' keys (FlowTable::HashFn).
+uint32_t encoder_key_hash(const void* key, uint32_t len, uint32_t init) noexcept;
+uint32_t decoder_key_hash(const void* key, uint32_t len, uint32_t init) noexcept;
 
 struct CodecLcoreState {
   CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, uint32_t lcore_index, int socket,

@@ -36,6 +36,25 @@ struct PoolDesc {
   rte_mempool* pool = nullptr;
 };
 
+// Flow tables of the codec engines, for telemetry: per table occupancy and
+// evictions, and the busiest encoder flows (a best-effort snapshot: the owning
+// lcores keep updating them while it is read).
+struct FlowTableReport {
+  unsigned lcore = 0;
+  std::string kind;  // "encoder" or "decoder"
+  uint64_t capacity = 0, occupancy = 0, insertions = 0, evictions = 0;
+};
+struct TopFlow {
+  unsigned lcore = 0;
+  uint32_t flow_id = 0;
+  uint64_t packets = 0, bytes = 0;
+  std::string key;  // "6 10.1.0.3:443 > 10.2.0.4:5000 vlan 0"
+};
+struct FlowReport {
+  std::vector<FlowTableReport> tables;
+  std::vector<TopFlow> top;
+};
+
 class Forwarder {
  public:
   // `pipeline` set: the pipeline model with that plan; null: run to completion.
@@ -63,7 +82,11 @@ class Forwarder {
   bool paused() const noexcept;
   void reset_counters();
   void set_stats_period(double seconds) noexcept;
+  void set_keyframe_interval(uint32_t packets) noexcept;
+  uint32_t keyframe_interval() const noexcept;
   double stats_period() const noexcept;
+
+  FlowReport flow_report(size_t top_n) const;
 
   const config::AppConfig& config() const noexcept { return cfg_; }
   const runtime::Placement& placement() const noexcept { return placement_; }

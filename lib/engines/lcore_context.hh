@@ -23,6 +23,7 @@ enum class RunState : uint32_t { kRunning, kPaused, kStopping };
 
 struct alignas(64) ControlBlock {
   std::atomic<RunState> state{RunState::kRunning};
+  std::atomic<uint32_t> keyframe_interval{64};  // encoder: read once per burst
 };
 
 // Gateway direction of a stream: frames from a LAN port are encoded towards

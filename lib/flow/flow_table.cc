@@ -2,7 +2,6 @@
 
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_malloc.h>
 
 #include "base/error.hh"
@@ -13,13 +12,14 @@ namespace {
 constexpr uint32_t kVictimScan = 8;  // slots looked at per eviction
 }
 
-FlowTable::FlowTable(const std::string& name, uint32_t capacity, uint32_t key_len, int socket)
+FlowTable::FlowTable(const std::string& name, uint32_t capacity, uint32_t key_len, HashFn hash,
+                     int socket)
     : capacity_(capacity) {
   rte_hash_parameters p{};
   p.name = name.c_str();
   p.entries = capacity;
   p.key_len = key_len;
-  p.hash_func = rte_jhash;  // unused: every call passes the caller's signature
+  p.hash_func = reinterpret_cast<rte_hash_function>(hash);
   p.socket_id = socket;
   p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // full capacity despite collisions
   hash_ = rte_hash_create(&p);
@@ -42,6 +42,12 @@ FlowTable::~FlowTable() {
   rte_free(last_used_);
   rte_free(sigs_);
   rte_hash_free(hash_);
+}
+
+const void* FlowTable::key_at(int32_t slot) const noexcept {
+  void* key = nullptr;
+  if (rte_hash_get_key_with_position(hash_, slot, &key) != 0) return nullptr;
+  return key;
 }
 
 int32_t FlowTable::lookup(const void* key, uint32_t sig) noexcept {

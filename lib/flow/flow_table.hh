@@ -18,8 +18,12 @@ namespace deltaplane::flow {
 
 class FlowTable {
  public:
+  // The hash of a key: callers pass it as `sig`, and rte_hash uses the same
+  // function whenever it rehashes a stored key (e.g. looking up by position).
+  using HashFn = uint32_t (*)(const void* key, uint32_t key_len, uint32_t init) noexcept;
+
   // Throws Error when rte_hash cannot be created (name must be unique).
-  FlowTable(const std::string& name, uint32_t capacity, uint32_t key_len, int socket);
+  FlowTable(const std::string& name, uint32_t capacity, uint32_t key_len, HashFn hash, int socket);
   ~FlowTable();
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
@@ -33,6 +37,10 @@ class FlowTable {
 
   // Marks a slot used at `now` (TSC) so eviction prefers others.
   void touch(int32_t slot, uint64_t now) noexcept { last_used_[slot] = now; }
+
+  // Key stored at a slot, or null if the slot is free (for reports; racy
+  // against the owning lcore, never dereferenced on the data path).
+  const void* key_at(int32_t slot) const noexcept;
 
   uint32_t capacity() const noexcept { return capacity_; }
   uint64_t occupancy() const noexcept { return occupancy_.load(); }

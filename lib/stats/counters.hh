@@ -17,6 +17,7 @@ class Counter {
     value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   uint64_t load() const noexcept { return value_.load(std::memory_order_relaxed); }
+  void reset() noexcept { value_.store(0, std::memory_order_relaxed); }  // owner only
 
  private:
   std::atomic<uint64_t> value_{0};

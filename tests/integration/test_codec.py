@@ -101,6 +101,24 @@ class EncodeDecodeChain(unittest.TestCase):
         self.assertGreater(c["enc_bypass"], 0)
 
 
+class FlowFlood(unittest.TestCase):
+    def test_more_flows_than_table_capacity(self):
+        tmp = tempfile.mkdtemp(prefix="dp-flood-")
+        src = f"{tmp}/flood.pcap"
+        subprocess.run([sys.executable, str(GEN), src, "--packets", "6000", "--flows", "2000",
+                        "--model", "slow", "--size", "100-600", "--seed", "9"], check=True)
+        e, d = chain(self, tmp, [src], enc_args=["--flow-capacity", "64"])
+        _, frames = dptest.read_frames(src)
+        _, out = dptest.read_frames(f"{tmp}/dec0.pcap")
+        self.assertEqual(out, frames)
+        c = e.summary["codec"]
+        print(f"2000 flows through a 64-flow table: {c['enc_flow_evictions']} evictions, "
+              f"{c['enc_flows']} flows held at exit")
+        self.assertGreater(c["enc_flow_evictions"], 1000)
+        self.assertLessEqual(c["enc_flows"], 64)
+        self.assertEqual(c["enc_flows_new"] - c["enc_flow_evictions"], c["enc_flows"])
+
+
 class HostileWan(unittest.TestCase):
     def test_loss_duplication_reordering_bitflips(self):
         tmp = tempfile.mkdtemp(prefix="dp-hostile-")
