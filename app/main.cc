@@ -122,6 +122,14 @@ int run(int argc, char** argv) {
     all_cpus.push_back(c);
   const auto sys = dp::runtime::read_system_facts("/", all_cpus);
 
+  // Hugepage problems are explained before the EAL trips over them.
+  if (!eal_info.no_huge) {
+    dp::runtime::MemoryPlan early;
+    for (const auto& f : dp::runtime::check_hugepages(sys, early))
+      if (f.level == dp::runtime::Level::kFatal)
+        throw dp::Error("preflight: " + f.topic + ": " + f.message + " — fix: " + f.fix);
+  }
+
   std::vector<char*> eal_argv{argv[0]};
   for (int i = 1; i < split; ++i)
     eal_argv.push_back(argv[i]);
@@ -148,6 +156,11 @@ int run(int argc, char** argv) {
     port_descs.push_back(
         {id, dp::drivers::EthPort::name_of(id), dp::drivers::EthPort::socket_of(id)});
   }
+
+  if (cfg.engine == dp::config::Engine::kGateway && port_ids.size() < 2)
+    throw dp::Error("--fwd gateway: needs at least one LAN and one WAN port, " +
+                    std::to_string(port_ids.size()) + " port(s) available (" +
+                    dp::drivers::EthPort::describe_available() + ")");
 
   std::vector<dp::runtime::LcoreInfo> workers;
   std::vector<unsigned> worker_cpus;

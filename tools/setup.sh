@@ -9,6 +9,7 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev libisal-dev libhwloc-dev libnuma-dev libpcap-dev
   libxxhash-dev libgtest-dev libbenchmark-dev
   python3 python3-scapy python3-matplotlib tshark iperf3 iproute2 procps
+  ethtool iputils-ping tcpdump
 )
 HUGEPAGES=${DELTAPLANE_HUGEPAGES:-512}
 

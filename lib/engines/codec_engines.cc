@@ -22,6 +22,12 @@ using codec::kHeaderSize;
 using codec::kOuterSize;
 using stats::DropReason;
 
+namespace {
+constexpr uint32_t kMinCodedFrame = kEncapOverhead + 32;  // shorter frames cannot shrink
+constexpr uint16_t kInitialMissLimit = 4;
+constexpr uint16_t kMaxMissLimit = 4096;
+}  // namespace
+
 template <class T>
 SlotArray<T>::SlotArray(const char* what, uint32_t n, int socket)
     : n_(n), p_(static_cast<T*>(rte_zmalloc_socket(what, sizeof(T) * n, 64, socket))) {
@@ -152,8 +158,9 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
     // Frames the codec does not take: chained, longer than a keyframe slot, or
     // not IP (ARP, ND-less L2 control): sent as they are unless a decoder could
     // mistake them for tunnel packets, in which case they are wrapped raw.
-    const bool codable = m->nb_segs == 1 && len <= prm.max_coded_frame && key.ip_version != 0 &&
-                         len + kEncapOverhead - 14 <= prm.mtu;
+    // Frames this short never shrink: the tunnel headers alone are 66 bytes.
+    const bool codable = m->nb_segs == 1 && len >= kMinCodedFrame && len <= prm.max_coded_frame &&
+                         key.ip_version != 0 && len + kEncapOverhead - 14 <= prm.mtu;
     if (!codable) [[unlikely]] {
       if (m->nb_segs == 1 && is_tunnel_candidate(frame, len, prm.tunnel.udp_port)) {
         e.crc = codec::crc32c(frame, len);
@@ -197,6 +204,7 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
     if (fresh) {
       f.key_len = 0;  // a reused slot keeps only its generation counter
       f.misses = 0;
+      f.miss_limit = kInitialMissLimit;
       f.packets.reset();
       f.bytes.reset();
     }
@@ -205,7 +213,7 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
     e.flow_id = prm.lcore_index << 22 | static_cast<uint32_t>(slot);
     e.crc = codec::crc32c(frame, len);
 
-    bool need_key = f.key_len == 0 || f.misses >= 4 ||
+    bool need_key = f.key_len == 0 || f.misses >= f.miss_limit ||
                     (keyframe_interval && f.since_key >= keyframe_interval) ||
                     (prm.keyframe_cycles && now - f.key_tsc > prm.keyframe_cycles);
     if (!need_key) {
@@ -225,13 +233,16 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
         m->pkt_len = total;
         ++f.since_key;
         f.misses = 0;
+        f.miss_limit = kInitialMissLimit;  // deltas pay again: refresh promptly next time
         c.enc_deltas.add(1);
         bytes_out += total;
         pkts[kept++] = m;
         continue;
       }
-      // Did not pay: send as it is; after a few misses in a row, refresh the keyframe.
-      if (++f.misses < 4) {
+      // Did not pay: send as it is; after a few misses in a row, refresh the
+      // keyframe. A refresh that does not help doubles the wait for the next,
+      // so incompressible flows settle on sending frames as they are.
+      if (++f.misses < f.miss_limit) {
         c.enc_bypass.add(1);
         bytes_out += len;
         pkts[kept++] = m;
@@ -239,6 +250,7 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
       }
     }
     // Keyframe: the frame itself becomes the flow's new reference.
+    if (f.misses >= f.miss_limit && f.miss_limit < kMaxMissLimit) f.miss_limit *= 2;
     std::memcpy(keyframe, frame, len);
     f.key_len = static_cast<uint16_t>(len);
     f.key_tsc = now;

@@ -34,6 +34,7 @@ struct EncoderFlow {
   uint64_t key_tsc = 0;
   uint16_t key_len = 0;           // 0: no keyframe sent yet
   uint16_t misses = 0;            // deltas in a row that did not pay
+  uint16_t miss_limit = 4;        // misses before a refresh keyframe; doubles while refreshes fail
   stats::Counter packets, bytes;  // since the flow took this slot (telemetry top-N)
 };
 

@@ -96,8 +96,7 @@ uint16_t l4_checksum(uint32_t pseudo, const void* l4, uint32_t l4_len, uint8_t p
 
 }  // namespace
 
-uint32_t raw_sum(const void* data, size_t len, uint32_t initial) noexcept {
-  if (len < 256) return detail::raw_sum_scalar(data, len, initial);  // AVX2 pays off above this
+uint32_t detail::raw_sum_long(const void* data, size_t len, uint32_t initial) noexcept {
   static const SumFn fn = pick_sum();
   return fn(data, len, initial);
 }
@@ -111,13 +110,8 @@ uint16_t ipv4_header_checksum_reference(const void* ip) noexcept {
   return static_cast<uint16_t>(~checksum_fold(sum));
 }
 
-uint16_t ipv4_header_checksum(const void* ip) noexcept {
+uint16_t detail::ipv4_header_checksum_any(const void* ip) noexcept {
   const auto* p = static_cast<const uint8_t*>(ip);
-  if (p[0] == 0x45) {  // the common 20-byte header, checksum field (bytes 10..11) skipped
-    const uint64_t sum = uint64_t{load_u32(p)} + load_u32(p + 4) + load_u16(p + 8) +
-                         load_u32(p + 12) + load_u32(p + 16);
-    return static_cast<uint16_t>(~checksum_fold(sum));
-  }
   return static_cast<uint16_t>(
       ~checksum_fold(sum_skipping<detail::raw_sum_scalar>(p, ihl_bytes(ip), 10, 0)));
 }
@@ -151,13 +145,14 @@ uint32_t ipv6_pseudo_sum(const void* ip6, uint8_t proto, uint32_t l4_len) noexce
   return checksum_fold(sum);
 }
 
-uint16_t ipv4_l4_checksum(const void* ip, const void* l4, uint32_t l4_len, uint8_t proto) noexcept {
+uint16_t detail::ipv4_l4_checksum_any(const void* ip, const void* l4, uint32_t l4_len,
+                                      uint8_t proto) noexcept {
   const uint32_t pseudo = proto == kProtoIcmp ? 0 : ipv4_pseudo_sum(ip, proto, l4_len);
   return l4_checksum<raw_sum>(pseudo, l4, l4_len, proto);
 }
 
-uint16_t ipv6_l4_checksum(const void* ip6, const void* l4, uint32_t l4_len,
-                          uint8_t proto) noexcept {
+uint16_t detail::ipv6_l4_checksum_any(const void* ip6, const void* l4, uint32_t l4_len,
+                                      uint8_t proto) noexcept {
   return l4_checksum<raw_sum>(ipv6_pseudo_sum(ip6, proto, l4_len), l4, l4_len, proto);
 }
 

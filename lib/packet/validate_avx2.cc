@@ -153,10 +153,18 @@ void validate_burst_avx2(const uint8_t* const* data, const uint32_t* len, uint16
     // past its end.
     const __m256i lens = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(len + i));
     const __m256i row_ok = ge(lens, kRowMinLen);
+    // Plain loads when every frame is long enough (the usual case: one
+    // predictable branch per block instead of a mask permute per frame).
+    const unsigned long_rows = lane_mask(row_ok);
     __m256i rows[kLanes], c[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
-      rows[k] = _mm256_maskload_epi32(reinterpret_cast<const int*>(data[i + k] + kRowOffset),
-                                      lane(row_ok, k));
+    if (long_rows == 0xffu) [[likely]] {
+      for (int k = 0; k < kLanes; ++k)
+        rows[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data[i + k] + kRowOffset));
+    } else {
+      for (int k = 0; k < kLanes; ++k) {
+        rows[k] = _mm256_maskload_epi32(reinterpret_cast<const int*>(data[i + k] + kRowOffset),
+                                        lane(row_ok, k));
+      }
     }
     transpose8(rows, c);
 
@@ -197,8 +205,12 @@ void validate_burst_avx2(const uint8_t* const* data, const uint32_t* len, uint16
     const __m256i is_v6 = _mm256_cmpeq_epi32(_mm256_and_si256(c[0], set1(0x00f0ffff)),
                                              set1(0x0060dd86));  // 86 dd 6x
     const __m256i payload = be16_lo(hi16(c[1]));
-    const __m256i payload_ok = _mm256_and_si256(
-        le(payload, _mm256_sub_epi32(lens, set1(kIpv6L4Off))), ge(lens, kIpv6L4Off + kL4Row));
+    // 54 + 8: a UDP header. The L4 row below is loaded word by word as far as
+    // the frame goes, so a minimum-size IPv6/UDP frame (62 bytes) stays fast;
+    // a TCP header needs 20 bytes, which the L4 step checks.
+    const __m256i payload_ok =
+        _mm256_and_si256(le(payload, _mm256_sub_epi32(lens, set1(kIpv6L4Off))),
+                         ge(lens, kIpv6L4Off + kUdpHeaderLen));
     const __m256i nh = _mm256_and_si256(c[2], set1(0xff));
     const __m256i tcp_udp6 = _mm256_or_si256(_mm256_cmpeq_epi32(nh, set1(kProtoTcp)),
                                              _mm256_cmpeq_epi32(nh, set1(kProtoUdp)));
@@ -215,18 +227,33 @@ void validate_burst_avx2(const uint8_t* const* data, const uint32_t* len, uint16
     // frames in bounds.
     const __m256i is86 = _mm256_cmpeq_epi32(_mm256_and_si256(c[0], set1(0xff)), set1(0x86));
     const unsigned v6_guess = lane_mask(is86);
-    const __m256i l4_len_ok =
-        ge_v(lens, _mm256_blendv_epi8(set1(kIpv4L4Off + kL4Row), set1(kIpv6L4Off + kL4Row), is86));
+    // Bytes of the frame from the guessed L4 offset on (signed: may be < 0).
+    const __m256i l4_avail =
+        _mm256_sub_epi32(lens, _mm256_blendv_epi8(set1(kIpv4L4Off), set1(kIpv6L4Off), is86));
+    const unsigned long_l4 = lane_mask(ge(l4_avail, kL4Row));
     __m256i l4rows[4], w[4];
-    for (int k = 0; k < 4; ++k) {
-      const int h = k + 4;
-      const __m128i lo = _mm_maskload_epi32(
-          reinterpret_cast<const int*>(data[i + k] + kIpv4L4Off + 20 * ((v6_guess >> k) & 1u)),
-          _mm256_castsi256_si128(lane(l4_len_ok, k)));
-      const __m128i hi = _mm_maskload_epi32(
-          reinterpret_cast<const int*>(data[i + h] + kIpv4L4Off + 20 * ((v6_guess >> h) & 1u)),
-          _mm256_castsi256_si128(lane(l4_len_ok, h)));
-      l4rows[k] = _mm256_set_m128i(hi, lo);
+    if (long_l4 == 0xffu) [[likely]] {
+      for (int k = 0; k < 4; ++k) {
+        const int h = k + 4;
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+            data[i + k] + kIpv4L4Off + 20 * ((v6_guess >> k) & 1u)));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+            data[i + h] + kIpv4L4Off + 20 * ((v6_guess >> h) & 1u)));
+        l4rows[k] = _mm256_set_m128i(hi, lo);
+      }
+    } else {
+      // Each 4-byte word only if it lies inside the frame.
+      const __m256i word_end = _mm256_setr_epi32(3, 7, 11, 15, 3, 7, 11, 15);
+      for (int k = 0; k < 4; ++k) {
+        const int h = k + 4;
+        const __m128i lo = _mm_maskload_epi32(
+            reinterpret_cast<const int*>(data[i + k] + kIpv4L4Off + 20 * ((v6_guess >> k) & 1u)),
+            _mm256_castsi256_si128(_mm256_cmpgt_epi32(lane(l4_avail, k), word_end)));
+        const __m128i hi = _mm_maskload_epi32(
+            reinterpret_cast<const int*>(data[i + h] + kIpv4L4Off + 20 * ((v6_guess >> h) & 1u)),
+            _mm256_castsi256_si128(_mm256_cmpgt_epi32(lane(l4_avail, h), word_end)));
+        l4rows[k] = _mm256_set_m128i(hi, lo);
+      }
     }
     transpose8x4(l4rows, w);  // w0 ports, w1 UDP length+checksum, w3 TCP data offset
 
@@ -288,26 +315,37 @@ void validate_burst_avx2(const uint8_t* const* data, const uint32_t* len, uint16
     const __m256i v4_keep = _mm256_setr_epi32(0, 0, 0, -1, 0, 0, 0, -1);
     const __m256i v4_prefix = _mm256_setr_epi32(0, 0, static_cast<int>(0xffff0000u), 0, 0, 0,
                                                 static_cast<int>(0xffff0000u), 0);
-#define DELTAPLANE_AVX2_WRITE_LANE(k)                                                           \
-  do {                                                                                          \
-    const __m256i a6 = _mm256_maskload_epi32(                                                   \
-        reinterpret_cast<const int*>(data[i + (k)] + kEthHeaderLen + 8), lane(ip_ok_v, k));     \
-    const __m256i a4 = _mm256_or_si256(                                                         \
-        _mm256_and_si256(_mm256_permutevar8x32_epi32(a6, v4_pick), v4_keep), v4_prefix);        \
-    const __m256i lane_is_v6 = _mm256_permutevar8x32_epi32(ok6, set1(k));                       \
-    auto* o = reinterpret_cast<uint8_t*>(&out_parsed[i + (k)]);                                 \
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 28), tails[k]);                          \
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_blendv_epi8(a4, a6, lane_is_v6)); \
-  } while (0)
-    DELTAPLANE_AVX2_WRITE_LANE(0);
-    DELTAPLANE_AVX2_WRITE_LANE(1);
-    DELTAPLANE_AVX2_WRITE_LANE(2);
-    DELTAPLANE_AVX2_WRITE_LANE(3);
-    DELTAPLANE_AVX2_WRITE_LANE(4);
-    DELTAPLANE_AVX2_WRITE_LANE(5);
-    DELTAPLANE_AVX2_WRITE_LANE(6);
-    DELTAPLANE_AVX2_WRITE_LANE(7);
-#undef DELTAPLANE_AVX2_WRITE_LANE
+    // Three variants, chosen once per block: the address load needs 54 bytes
+    // (plain load when all frames have them, else masked by the lane's
+    // verdict), and a block of one IP version needs no per-lane blend.
+    const bool long_addr = lane_mask(ge(lens, kIpv4MinFastLen)) == 0xffu;
+    const unsigned v4_lanes = lane_mask(ok4);
+    auto addr_row = [&](int k) noexcept {
+      const auto* src = data[i + k] + kEthHeaderLen + 8;
+      return long_addr ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src))
+                       : _mm256_maskload_epi32(reinterpret_cast<const int*>(src), lane(ip_ok_v, k));
+    };
+    auto mapped = [&](__m256i a6) noexcept {
+      return _mm256_or_si256(_mm256_and_si256(_mm256_permutevar8x32_epi32(a6, v4_pick), v4_keep),
+                             v4_prefix);
+    };
+    auto store = [&](int k, __m256i head) noexcept {
+      auto* o = reinterpret_cast<uint8_t*>(&out_parsed[i + k]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 28), tails[k]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), head);
+    };
+    if (v6_lanes == 0) {  // IPv4 (or rejected) only
+      for (int k = 0; k < kLanes; ++k)
+        store(k, mapped(addr_row(k)));
+    } else if (v4_lanes == 0) {  // IPv6 (or rejected) only
+      for (int k = 0; k < kLanes; ++k)
+        store(k, addr_row(k));
+    } else {
+      for (int k = 0; k < kLanes; ++k) {
+        const __m256i a6 = addr_row(k);
+        store(k, _mm256_blendv_epi8(mapped(a6), a6, lane(ok6, k)));
+      }
+    }
     static_assert(sizeof(Verdict) == 1 && static_cast<int>(Verdict::kOk) == 0,
                   "Eight kOk verdicts are written as one 8-byte zero store.");
     std::memset(out_verdicts + i, 0, kLanes);

@@ -41,14 +41,10 @@ std::string mib(uint64_t bytes) {
 
 std::string_view level_name(Level l) noexcept {
   switch (l) {
-    case Level::kOk:
-      return "ok";
-    case Level::kInfo:
-      return "info";
-    case Level::kWarning:
-      return "warning";
-    case Level::kFatal:
-      return "fatal";
+    case Level::kOk: return "ok";
+    case Level::kInfo: return "info";
+    case Level::kWarning: return "warning";
+    case Level::kFatal: return "fatal";
   }
   return "?";
 }
@@ -118,6 +114,15 @@ std::vector<Finding> check_hugepages(const SystemFacts& f, const MemoryPlan& pla
       "tools/setup.sh), or pass --no-huge";
   if (f.hugepages_total == 0) {
     out.push_back({Level::kFatal, "hugepages", "no 2 MiB hugepages are reserved", fix_reserve});
+    return out;
+  }
+  if (f.hugepages_free == 0) {
+    out.push_back({Level::kFatal, "hugepages",
+                   "all " + std::to_string(f.hugepages_total) +
+                       " reserved 2 MiB hugepages are in use (other DPDK processes, or files "
+                       "left in /dev/hugepages by crashed ones)",
+                   "stop those processes or remove their stale files, reserve more, or pass "
+                   "--no-huge"});
     return out;
   }
   if (!f.hugetlbfs_mounted)
