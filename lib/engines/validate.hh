@@ -15,7 +15,7 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
 struct ValidateEngine {
   static constexpr const char* kName = "validate";
   static constexpr bool kPreservesLength = false;  // drops invalid frames
-  static constexpr bool kTouchesData = true;
+  static constexpr bool kTouchesData = false;      // the validator prefetches itself
   explicit ValidateEngine(LcoreContext&) noexcept {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&, LcoreContext& ctx) noexcept {
     return validate_and_compact(pkts, n, ctx, nullptr);
