@@ -31,7 +31,7 @@ std::string ring_name() { return "bench_ring_" + std::to_string(ring_counter++);
 void BM_Raw_OneCore(benchmark::State& st) {
   const bool single = st.range(1);
   rte_ring* r = rte_ring_create(ring_name().c_str(), 1024, SOCKET_ID_ANY,
-                                single ? RING_F_SP_ENQ | RING_F_SC_DEQ : 0);
+                                (single ? RING_F_SP_ENQ | RING_F_SC_DEQ : 0) | RING_F_EXACT_SZ);
   const unsigned burst = static_cast<unsigned>(st.range(0));
   void* objs[32];
   for (unsigned i = 0; i < 32; ++i) objs[i] = fake(i);
@@ -96,7 +96,7 @@ void two_core(benchmark::State& st, unsigned burst, Enq enq, Deq deq) {
 void BM_Raw_TwoCores(benchmark::State& st) {
   const bool single = st.range(1);
   rte_ring* r = rte_ring_create(ring_name().c_str(), 4096, SOCKET_ID_ANY,
-                                single ? RING_F_SP_ENQ | RING_F_SC_DEQ : 0);
+                                (single ? RING_F_SP_ENQ | RING_F_SC_DEQ : 0) | RING_F_EXACT_SZ);
   two_core(
       st, static_cast<unsigned>(st.range(0)),
       [&](rte_mbuf** o, unsigned n) {
