@@ -107,6 +107,49 @@ class Signals(unittest.TestCase):
     def test_sigint(self):
         self.stop_with(signal.SIGINT)
 
+    def test_second_sigint_forces_exit(self):
+        # Pause forwarding via a stuck-looking run is not needed: two SIGINTs in
+        # a row must end the process at once, without the summary.
+        p = dptest.start(["net_null0", "net_null1"], ["--quiet"])
+        try:
+            time.sleep(2)
+            p.send_signal(signal.SIGINT)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        self.assertIn(p.returncode, (0, 130), err[-2000:])
+        if p.returncode == 130:
+            self.assertIn("second SIGINT", err)
+
+    def test_fuzzed_argument_vectors(self):
+        # Random mixes of real option names and hostile values: always one clear
+        # error line or a clean run (bounded by --duration), never a crash or hang.
+        import random
+        rng = random.Random(1234)
+        names = ["--fwd", "--burst", "--rxq", "--rxd", "--mbufs", "--max-frame", "--ports",
+                 "--config", "--stats-period", "--duration", "--model", "--stages", "--mtu",
+                 "--tunnel-src", "--tunnel-dst-mac", "--simd", "--ring-size", "--wan-ports",
+                 "--keyframe-interval", "--flow-capacity", "--bogus", "--", "-x", "--quiet"]
+        values = ["0", "-1", "1", "32", "65536", "99999999999999999999", "abc", "", "(0,0,1)",
+                  "(0,0", "rx:1,work:2,tx:3", "1e9", "nan", "0x10", "10.0.0.1", "zz:zz",
+                  "io", "pipeline", "avx2", "\u00e9\u00df", "%s%s%n", "1,1", "0-1023"]
+        runs = 0
+        for _ in range(40):
+            args = []
+            for _ in range(rng.randint(1, 5)):
+                args.append(rng.choice(names))
+                if rng.random() < 0.8:
+                    args.append(rng.choice(values))
+            r = dptest.run(["net_null0", "net_null1"], args + ["--duration", "0.5", "--quiet"],
+                           timeout=30, want_json=False)
+            runs += 1
+            self.assertNotIn(r.returncode, (-11, -6, 139, 134), f"crash on {args}: {r.stderr[-500:]}")
+            if r.returncode != 0:
+                self.assertEqual(len(error_lines(r.stderr)), 1, f"{args}: {r.stderr[-1000:]}")
+        print(f"{runs} fuzzed argument vectors: no crash, no hang")
+
 
 if __name__ == "__main__":
     dptest.main()
