@@ -68,6 +68,7 @@ CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, u
       kKeyframeSlot, cfg.mbuf_data_room > kEncapOverhead ? cfg.mbuf_data_room - kEncapOverhead : 0);
   params.keyframe_interval = cfg.keyframe_interval;
   params.keyframe_cycles = cfg.keyframe_ms * (rte_get_tsc_hz() / 1000);
+  params.flow_timeout_cycles = cfg.flow_timeout_ms * (rte_get_tsc_hz() / 1000);
   params.lcore_index = lcore_index;
   const uint32_t cap = cfg.flow_capacity;
   const std::string suffix = std::to_string(lcore);
@@ -191,6 +192,10 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
       c.enc_flows_new.add(1);
       fresh = true;
     } else {
+      // Aging: a flow idle for longer than --flow-timeout starts over (its
+      // keyframe may be gone from the decoder's table by now).
+      if (now - st.enc_table->last_used(slot) > prm.flow_timeout_cycles) [[unlikely]]
+        fresh = true;
       st.enc_table->touch(slot, now);
     }
     if (slot < 0) [[unlikely]] {  // the table refused: send as it is

@@ -24,8 +24,9 @@ struct CodecParams {
   uint32_t mtu = 1500;
   uint32_t max_coded_frame = 0;  // longer frames bypass the codec
   uint32_t keyframe_interval = 64;
-  uint64_t keyframe_cycles = 0;  // TSC cycles; 0 = no age limit
-  uint32_t lcore_index = 0;      // high bits of the flow ids this lcore assigns
+  uint64_t keyframe_cycles = 0;      // TSC cycles; 0 = no age limit
+  uint64_t flow_timeout_cycles = 0;  // an idle flow this old starts over with a keyframe
+  uint32_t lcore_index = 0;          // high bits of the flow ids this lcore assigns
 };
 
 struct EncoderFlow {

@@ -35,6 +35,9 @@ class FlowTable {
   // flow when full (`*evicted` tells). Returns -1 only if rte_hash refuses.
   int32_t insert(const void* key, uint32_t sig, uint64_t now, bool* evicted) noexcept;
 
+  // When the slot was last used (TSC), for aging.
+  uint64_t last_used(int32_t slot) const noexcept { return last_used_[slot]; }
+
   // Marks a slot used at `now` (TSC) so eviction prefers others.
   void touch(int32_t slot, uint64_t now) noexcept { last_used_[slot] = now; }
 

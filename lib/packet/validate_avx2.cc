@@ -96,9 +96,6 @@ inline __m256i ge(__m256i a, uint32_t b) noexcept {  // a >= b, signed lanes
 inline __m256i le(__m256i a, __m256i b) noexcept {  // a <= b, signed lanes
   return _mm256_xor_si256(_mm256_cmpgt_epi32(a, b), set1(~0u));
 }
-inline __m256i ge_v(__m256i a, __m256i b) noexcept {  // a >= b, signed lanes
-  return _mm256_xor_si256(_mm256_cmpgt_epi32(b, a), _mm256_set1_epi32(-1));
-}
 // Lane k of v broadcast to all lanes (k is a constant after unrolling).
 inline __m256i lane(__m256i v, int k) noexcept {
   return _mm256_permutevar8x32_epi32(v, _mm256_set1_epi32(k));
