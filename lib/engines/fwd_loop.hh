@@ -38,6 +38,62 @@ namespace detail {
                                                 uint16_t sent, uint64_t bytes,
                                                 LcoreContext& ctx) noexcept;
 
+// The operator's run state as seen by one forwarding lcore: pass() returns
+// false once the lcore must stop; while forwarding is paused it spins inside
+// (after telling the control plane, once, that this lcore finished its burst).
+class RunGate {
+ public:
+  explicit RunGate(LcoreContext& ctx) noexcept : ctx_(ctx), state_(ctx.control->state) {}
+
+  bool pass() noexcept {
+    RunState st = state_.load(std::memory_order_relaxed);
+    if (st == RunState::kRunning) [[likely]] {
+      if (acked_) [[unlikely]] {
+        ctx_.paused_ack.store(false, std::memory_order_relaxed);
+        acked_ = false;
+      }
+      return true;
+    }
+    while (st == RunState::kPaused) {
+      if (!acked_) {
+        ctx_.paused_ack.store(true, std::memory_order_release);
+        acked_ = true;
+      }
+      rte_pause();
+      st = state_.load(std::memory_order_relaxed);
+    }
+    return st != RunState::kStopping;
+  }
+
+ private:
+  LcoreContext& ctx_;
+  const std::atomic<RunState>& state_;
+  bool acked_ = false;
+};
+
+// Admit a received burst: one pass over the mbuf headers (already hot from the
+// driver) counts packets and bytes, spots oversize frames (dropped, rare) and,
+// for engines that read payloads, prefetches them. Returns the frames kept;
+// `bytes` is their total length.
+template <bool kPrefetch>
+inline uint16_t admit(rte_mbuf** pkts, uint16_t n, stats::StreamCounters& sc, LcoreContext& ctx,
+                      uint64_t& bytes) noexcept {
+  bytes = 0;
+  bool oversize = false;
+  const uint32_t max_frame = ctx.max_frame;
+  for (uint16_t i = 0; i < n; ++i) {
+    const uint32_t len = pkts[i]->pkt_len;
+    bytes += len;
+    oversize |= len > max_frame;
+    if constexpr (kPrefetch) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  }
+  sc.rx_packets.add(n);
+  sc.rx_bytes.add(bytes);
+  if (oversize) [[unlikely]]
+    n = drop_oversize(pkts, n, bytes, ctx);
+  return n;
+}
+
 }  // namespace detail
 
 template <Engine E>
@@ -46,24 +102,9 @@ int fwd_lcore_main(void* arg) noexcept {
   E engine(ctx);
   rte_mbuf* pkts[kMaxBurst];
   const uint16_t burst = ctx.burst;
-  const uint32_t max_frame = ctx.max_frame;
 
-  const std::atomic<RunState>& state = ctx.control->state;
-  RunState st;
-  bool acked = false;
-  while ((st = state.load(std::memory_order_relaxed)) != RunState::kStopping) {
-    if (st == RunState::kPaused) [[unlikely]] {
-      if (!acked) {  // tell the control plane this lcore has finished its last burst
-        ctx.paused_ack.store(true, std::memory_order_release);
-        acked = true;
-      }
-      rte_pause();
-      continue;
-    }
-    if (acked) [[unlikely]] {
-      ctx.paused_ack.store(false, std::memory_order_relaxed);
-      acked = false;
-    }
+  detail::RunGate gate(ctx);
+  while (gate.pass()) {
     for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
       const Stream& s = ctx.streams[si];
       stats::StreamCounters& sc = ctx.stream_counters[si];
@@ -74,22 +115,10 @@ int fwd_lcore_main(void* arg) noexcept {
         continue;
       }
 
-      // Admit: one pass over the mbuf headers (already hot from the driver)
-      // counts bytes, spots oversize frames and prefetches payloads.
-      uint64_t bytes = 0;
-      bool oversize = false;
-      for (uint16_t i = 0; i < n; ++i) {
-        const uint32_t len = pkts[i]->pkt_len;
-        bytes += len;
-        oversize |= len > max_frame;
-        if constexpr (E::kTouchesData) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-      }
-      sc.rx_packets.add(n);
-      sc.rx_bytes.add(bytes);
-      if (oversize) [[unlikely]] {
-        n = detail::drop_oversize(pkts, n, bytes, ctx);
-        if (n == 0) continue;
-      }
+      uint64_t bytes;
+      n = detail::admit<E::kTouchesData>(pkts, n, sc, ctx, bytes);
+      if (n == 0) [[unlikely]]
+        continue;
 
       n = engine.process(pkts, n, s, ctx);
       if (n == 0) continue;

@@ -55,25 +55,10 @@ int pipeline_rx_main(void* arg) noexcept {
   rte_mbuf* out[kMaxStageRings][kMaxBurst];
   uint16_t out_n[kMaxStageRings];
   const uint16_t burst = ctx.burst;
-  const uint32_t max_frame = ctx.max_frame;
   const uint16_t workers = pl.nb_out_rings;
-  const std::atomic<RunState>& state = ctx.control->state;
-  RunState st;
-  bool acked = false;
+  detail::RunGate gate(ctx);
 
-  while ((st = state.load(std::memory_order_relaxed)) != RunState::kStopping) {
-    if (st == RunState::kPaused) [[unlikely]] {
-      if (!acked) {
-        ctx.paused_ack.store(true, std::memory_order_release);
-        acked = true;
-      }
-      rte_pause();
-      continue;
-    }
-    if (acked) [[unlikely]] {
-      ctx.paused_ack.store(false, std::memory_order_relaxed);
-      acked = false;
-    }
+  while (gate.pass()) {
     for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
       const Stream& s = ctx.streams[si];
       stats::StreamCounters& sc = ctx.stream_counters[si];
@@ -83,18 +68,10 @@ int pipeline_rx_main(void* arg) noexcept {
         ctx.counters.empty_polls.add(1);
         continue;
       }
-      uint64_t bytes = 0;
-      bool oversize = false;
-      for (uint16_t i = 0; i < n; ++i) {
-        bytes += pkts[i]->pkt_len;
-        oversize |= pkts[i]->pkt_len > max_frame;
-      }
-      sc.rx_packets.add(n);
-      sc.rx_bytes.add(bytes);
-      if (oversize) [[unlikely]] {
-        n = detail::drop_oversize(pkts, n, bytes, ctx);
-        if (n == 0) continue;
-      }
+      uint64_t bytes;
+      n = detail::admit<false>(pkts, n, sc, ctx, bytes);
+      if (n == 0) [[unlikely]]
+        continue;
       const uint64_t now = rte_rdtsc();
       for (uint16_t w = 0; w < workers; ++w)
         out_n[w] = 0;
