@@ -19,6 +19,7 @@
 #include "base/json.hh"
 #include "base/version.hh"
 #include "config/app_config.hh"
+#include "control/console.hh"
 #include "control/pdump.hh"
 #include "control/telemetry.hh"
 #include "engines/forwarder.hh"
@@ -317,8 +318,13 @@ int run(int argc, char** argv) {
   dp::engines::Forwarder fwd(cfg, placement, port_descs, pool_descs,
                              pipeline ? &*pipeline : nullptr);
   dp::control::TelemetryAttachment telemetry(fwd);
-  dp::stats::Snapshot final_snap =
-      fwd.run([](const std::string& s) { std::cout << s << std::flush; });
+  dp::stats::Snapshot final_snap;
+  if (cfg.interactive) {
+    dp::control::run_console(fwd, cfg.auto_start);
+    final_snap = fwd.snapshot();
+  } else {
+    final_snap = fwd.run([](const std::string& s) { std::cout << s << std::flush; });
+  }
   if (int sig = dp::runtime::stop_signal())
     std::cerr << "deltaplane: stopping on signal " << sig << "\n";
 

@@ -373,6 +373,10 @@ const std::vector<Option>& options() {
        [](AppConfig& c, auto o, auto v) {
          c.ring_retries = parse_uint<uint32_t>(o, v, 0, 100000);
        }},
+      {"--interactive", false, "(-i) the interactive console: start, stop, show ..., quit",
+       [](AppConfig& c, auto, auto) { c.interactive = true; }},
+      {"--auto-start", false, "with -i: start forwarding at once",
+       [](AppConfig& c, auto, auto) { c.auto_start = true; }},
       {"--quiet", false, "no periodic stats; the final summary only",
        [](AppConfig& c, auto, auto) { c.quiet = true; }},
   };
@@ -389,6 +393,8 @@ void check_consistency(const AppConfig& c) {
       if (!c.ports.empty() && std::find(c.ports.begin(), c.ports.end(), m.port) == c.ports.end())
         throw Error("--config: port " + std::to_string(m.port) + " is not in --ports");
   }
+  if (c.auto_start && !c.interactive)
+    throw Error("--auto-start: only valid with -i (without -i forwarding starts at once)");
   if (!c.stages.empty() && c.model != Model::kPipeline)
     throw Error("--stages: only valid with --model pipeline");
   if (c.model == Model::kPipeline && !c.queue_map.empty())
@@ -415,6 +421,7 @@ ParseResult parse_args(std::span<const std::string_view> args) {
       r.help_requested = true;
       continue;
     }
+    if (a == "-i") a = "--interactive";
     if (!a.starts_with("--"))
       throw Error("unexpected argument '" + std::string(a) +
                   "' (options start with --; see --help)");

@@ -109,7 +109,9 @@ struct AppConfig {
   bool preflight_only = false;  // --preflight: checks only, then exit
   bool json = false;            // --json: machine-readable preflight
   bool print_topology = false;
-  bool quiet = false;  // no periodic stats, only the summary
+  bool quiet = false;        // no periodic stats, only the summary
+  bool interactive = false;  // -i: the testpmd-style console
+  bool auto_start = false;   // with -i: start forwarding before the prompt
 
   // Pipeline model.
   Model model = Model::kRtc;

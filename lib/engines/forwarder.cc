@@ -230,6 +230,45 @@ void Forwarder::launch() {
   }
 }
 
+void Forwarder::start() {
+  if (launched_) return;
+  if (!start_tsc_) start_tsc_ = rte_get_tsc_cycles();
+  // Codec engines chosen at the console get their per-lcore state now.
+  if (config::engine_uses_codec(cfg_.engine)) {
+    uint32_t index = 0;
+    for (auto& c : contexts_) {
+      const bool forwards =
+          c->pipe.role == LcoreRole::kWork || (c->pipe.role == LcoreRole::kRtc && c->nb_streams);
+      if (forwards && !c->codec)
+        c->codec = new CodecLcoreState(cfg_, c->lcore, index, c->socket, true, true);
+      if (forwards) ++index;
+    }
+  }
+  rx_done_.store(false);
+  work_done_.store(false);
+  for (auto& c : contexts_)
+    c->paused_ack.store(false);
+  control_.state.store(RunState::kRunning);
+  launch();
+}
+
+void Forwarder::stop() noexcept {
+  stop_and_wait();
+}
+
+void Forwarder::set_engine(config::Engine e) {
+  if (launched_) throw Error("stop forwarding first");
+  cfg_.engine = e;
+}
+
+void Forwarder::set_burst(uint16_t burst) {
+  if (launched_) throw Error("stop forwarding first");
+  if (burst == 0 || burst > kMaxBurst) throw Error("burst must be 1.." + std::to_string(kMaxBurst));
+  cfg_.burst = burst;
+  for (auto& c : contexts_)
+    c->burst = burst;
+}
+
 void Forwarder::stop_and_wait() noexcept {
   control_.state.store(RunState::kStopping);
   if (!launched_) return;

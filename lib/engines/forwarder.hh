@@ -70,6 +70,14 @@ class Forwarder {
   // did). `print` receives the periodic stats text.
   stats::Snapshot run(const std::function<void(const std::string&)>& print);
 
+  // Interactive control (the console): start/stop forwarding without leaving,
+  // and change engine or burst while stopped. run() is the non-interactive path.
+  void start();
+  void stop() noexcept;
+  bool running() const noexcept { return launched_; }
+  void set_engine(config::Engine e);  // stopped only; throws Error otherwise
+  void set_burst(uint16_t burst);     // stopped only
+
   // Counters since start.
   stats::Snapshot snapshot() const;
   // Counters since the last reset_counters() (the operator's view).
