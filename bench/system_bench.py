@@ -34,7 +34,8 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = ROOT / "build" / "app" / "deltaplane"
-TESTPMD_MODES = {"io": "io", "macswap": "macswap", "csum": "csum", "rxonly": "rxonly"}
+TESTPMD_MODES = {"io": "io", "macswap": "macswap", "csum": "csum", "rxonly": "rxonly",
+                 "txonly": "txonly", "flowgen": "flowgen"}
 ALL_ENGINES = ["io", "macswap", "csum", "validate", "encode", "decode"]
 SIZES = ["64", "512", "1500", "imix"]
 
@@ -63,11 +64,14 @@ def run_for(cmd, seconds):
     return out
 
 
-def testpmd_rates(out):
-    """Total RX rate per stats period: one 'NIC statistics for port N' block per
-    port, a period ends when the port numbering starts again."""
+GENERATORS = {"txonly", "flowgen"}  # measured by what they send, not what they receive
+
+
+def testpmd_rates(out, what="Rx"):
+    """Total RX (or TX) rate per stats period: one 'NIC statistics for port N'
+    block per port, a period ends when the port numbering starts again."""
     rates, cur, seen = [], 0, set()
-    for port, pps in re.findall(r"NIC statistics for port (\d+)\s.*?Rx-pps:\s+(\d+)", out, re.S):
+    for port, pps in re.findall(r"NIC statistics for port (\d+)\s.*?" + what + r"-pps:\s+(\d+)", out, re.S):
         if port in seen:
             rates.append(cur)
             cur, seen = 0, set()
@@ -78,7 +82,8 @@ def testpmd_rates(out):
     return rates
 
 
-def deltaplane_rates(out):
+def deltaplane_rates(out, column=2):
+    """Per-period sum over ports of the rx-Mpps (column 2) or tx-Mpps (3) column."""
     rates, cur = [], None
     for line in out.splitlines():
         if line.startswith("---- deltaplane stats"):
@@ -88,9 +93,9 @@ def deltaplane_rates(out):
                 rates.append(cur)
                 cur = None
                 continue
-            m = re.match(r"^\s+(\d+)\s+\d+\s+\d+\s+([\d.]+)\s+[\d.]+\s", line)
+            m = re.match(r"^\s+(\d+)\s+\d+\s+\d+\s+([\d.]+)\s+([\d.]+)\s", line)
             if m:
-                cur += float(m.group(2)) * 1e6
+                cur += float(m.group(column)) * 1e6
     return rates
 
 
@@ -135,13 +140,13 @@ def one_run(tool, engine, size, a, traffic):
         # testpmd starts forwarding after about a second of set-up; give it that
         # second on top, so both programs contribute the same number of samples.
         out = run_for(cmd, a.seconds + 1.5)
-        rates = testpmd_rates(out)
+        rates = testpmd_rates(out, "Tx" if engine in GENERATORS else "Rx")
     else:
         cmd = [str(BIN)] + eal + ["--", "--fwd", engine, "--stats-period", "1", "--duration",
                str(a.seconds), "--burst", str(a.burst), "--rxd", "1024", "--txd", "1024",
                "--mtu", "9000"]
         out = run_for(cmd, a.seconds + 30)
-        rates = deltaplane_rates(out)
+        rates = deltaplane_rates(out, 3 if engine in GENERATORS else 2)
     samples = rates[1:]  # the first period includes start-up
     samples = [x for x in samples if x > 0] or samples
     if not samples:

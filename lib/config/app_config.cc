@@ -141,6 +141,9 @@ std::string_view model_name(Model m) noexcept {
   return kModelNames[static_cast<size_t>(m)];
 }
 
+bool engine_generates(Engine e) noexcept {
+  return e == Engine::kTxonly || e == Engine::kFlowgen;
+}
 bool engine_uses_codec(Engine e) noexcept {
   return e == Engine::kEncode || e == Engine::kDecode || e == Engine::kGateway;
 }
@@ -255,7 +258,8 @@ struct Option {
 
 const std::vector<Option>& options() {
   static const std::vector<Option> opts = {
-      {"--fwd", true, "engine: io|macswap|rxonly|validate|csum|encode|decode|gateway (default io)",
+      {"--fwd", true,
+       "engine: io|macswap|rxonly|validate|csum|encode|decode|gateway|txonly|flowgen (io)",
        [](AppConfig& c, auto o, auto v) { c.engine = parse_enum<Engine>(o, v, kEngineNames); }},
       {"--port-topology", true, "auto|paired|chained|loop (default auto: paired, loop if 1 port)",
        [](AppConfig& c, auto o, auto v) {
@@ -373,6 +377,14 @@ const std::vector<Option>& options() {
        [](AppConfig& c, auto o, auto v) {
          c.ring_retries = parse_uint<uint32_t>(o, v, 0, 100000);
        }},
+      {"--txpkts", true, "txonly/flowgen: frame length, 60..9600 (default 64)",
+       [](AppConfig& c, auto o, auto v) { c.tx_pkt_len = parse_uint<uint16_t>(o, v, 60, 9600); }},
+      {"--flows", true, "flowgen: distinct flows, 1..16777216 (default 1024)",
+       [](AppConfig& c, auto o, auto v) { c.gen_flows = parse_uint<uint32_t>(o, v, 1, 1u << 24); }},
+      {"--tx-rate", true, "txonly/flowgen: packets per second per lcore, 0 = unlimited (0)",
+       [](AppConfig& c, auto o, auto v) {
+         c.tx_rate = parse_uint<uint64_t>(o, v, 0, 1'000'000'000'000ull);
+       }},
       {"--interactive", false, "(-i) the interactive console: start, stop, show ..., quit",
        [](AppConfig& c, auto, auto) { c.interactive = true; }},
       {"--auto-start", false, "with -i: start forwarding at once",
@@ -397,6 +409,9 @@ void check_consistency(const AppConfig& c) {
     throw Error("--auto-start: only valid with -i (without -i forwarding starts at once)");
   if (!c.stages.empty() && c.model != Model::kPipeline)
     throw Error("--stages: only valid with --model pipeline");
+  if (c.model == Model::kPipeline && engine_generates(c.engine))
+    throw Error("--fwd " + std::string(engine_name(c.engine)) +
+                ": generators run in the rtc model only");
   if (c.model == Model::kPipeline && !c.queue_map.empty())
     throw Error("--config: not valid with --model pipeline (use --stages)");
   if (!c.wan_ports.empty() && c.engine != Engine::kGateway)

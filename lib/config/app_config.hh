@@ -23,10 +23,13 @@ enum class Engine : uint8_t {
   kEncode,
   kDecode,
   kGateway,
-  kCsum
+  kCsum,
+  kTxonly,
+  kFlowgen
 };
 inline constexpr std::string_view kEngineNames[] = {"io",     "macswap", "rxonly",  "validate",
-                                                    "encode", "decode",  "gateway", "csum"};
+                                                    "encode", "decode",  "gateway", "csum",
+                                                    "txonly", "flowgen"};
 
 // Threading model: run-to-completion (each lcore does RX, engine and TX) or a
 // staged pipeline (RX lcores -> rings -> worker lcores -> rings -> TX lcores).
@@ -50,6 +53,7 @@ std::string_view port_topology_name(PortTopology t) noexcept;
 std::string_view simd_name(Simd s) noexcept;
 std::string_view model_name(Model m) noexcept;
 bool engine_uses_codec(Engine e) noexcept;
+bool engine_generates(Engine e) noexcept;  // txonly, flowgen: no RX, frames made here
 std::string format_ipv4(uint32_t ip);
 std::string format_mac(const std::array<uint8_t, 6>& mac);
 
@@ -109,9 +113,13 @@ struct AppConfig {
   bool preflight_only = false;  // --preflight: checks only, then exit
   bool json = false;            // --json: machine-readable preflight
   bool print_topology = false;
-  bool quiet = false;        // no periodic stats, only the summary
-  bool interactive = false;  // -i: the testpmd-style console
-  bool auto_start = false;   // with -i: start forwarding before the prompt
+  bool quiet = false;  // no periodic stats, only the summary
+  // Generators (txonly, flowgen).
+  uint16_t tx_pkt_len = 64;   // --txpkts: frame length generated
+  uint32_t gen_flows = 1024;  // flowgen: distinct 5-tuples
+  uint64_t tx_rate = 0;       // packets per second per lcore; 0 = as fast as possible
+  bool interactive = false;   // -i: the testpmd-style console
+  bool auto_start = false;    // with -i: start forwarding before the prompt
 
   // Pipeline model.
   Model model = Model::kRtc;

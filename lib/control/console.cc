@@ -138,7 +138,8 @@ void on_help(void*, cmdline*, void*) {
       "  show port stats all     per-port counters and rates since the last show\n"
       "  show fwd stats all      per-lcore and per-port forward statistics\n"
       "  clear port stats all    reset the counters shown\n"
-      "  set fwd <engine>        io|macswap|rxonly|validate|csum|encode|decode|gateway (stopped)\n"
+      "  set fwd <engine>        io|macswap|rxonly|validate|csum|encode|decode|gateway|\n"
+      "                          txonly|flowgen (stopped)\n"
       "  set burst <n>           1..512 (stopped)\n"
       "  show config fwd         engine, burst and where each lcore forwards\n"
       "  quit                    stop and leave (prints the summary)\n");
@@ -219,7 +220,7 @@ cmdline_parse_token_string_t tok_cfg_fwd = TOKEN_STRING_INITIALIZER(ShowResult, 
 cmdline_parse_token_string_t tok_set = TOKEN_STRING_INITIALIZER(SetFwdResult, set, "set");
 cmdline_parse_token_string_t tok_set_fwd = TOKEN_STRING_INITIALIZER(SetFwdResult, fwd, "fwd");
 cmdline_parse_token_string_t tok_set_engine = TOKEN_STRING_INITIALIZER(
-    SetFwdResult, engine, "io#macswap#rxonly#validate#csum#encode#decode#gateway");
+    SetFwdResult, engine, "io#macswap#rxonly#validate#csum#encode#decode#gateway#txonly#flowgen");
 cmdline_parse_token_string_t tok_setb = TOKEN_STRING_INITIALIZER(SetBurstResult, set, "set");
 cmdline_parse_token_string_t tok_setb_burst =
     TOKEN_STRING_INITIALIZER(SetBurstResult, burst, "burst");

@@ -17,6 +17,7 @@
 #include "base/error.hh"
 #include "engines/codec_engines.hh"
 #include "engines/csum.hh"
+#include "engines/generator.hh"
 #include "engines/io.hh"
 #include "engines/macswap.hh"
 #include "engines/pipeline.hh"
@@ -33,6 +34,8 @@ LcoreMain lcore_main_for(config::Engine e) {
     case config::Engine::kRxonly: return fwd_lcore_main<RxonlyEngine>;
     case config::Engine::kValidate: return fwd_lcore_main<ValidateEngine>;
     case config::Engine::kCsum: return fwd_lcore_main<CsumEngine>;
+    case config::Engine::kTxonly: return generator_lcore_main<false>;
+    case config::Engine::kFlowgen: return generator_lcore_main<true>;
     case config::Engine::kEncode: return fwd_lcore_main<EncodeEngine>;
     case config::Engine::kDecode: return fwd_lcore_main<DecodeEngine>;
     case config::Engine::kGateway: return fwd_lcore_main<GatewayEngine>;
@@ -50,8 +53,10 @@ LcoreMain work_main_for(config::Engine e) {
     case config::Engine::kEncode: return pipeline_work_main<EncodeEngine>;
     case config::Engine::kDecode: return pipeline_work_main<DecodeEngine>;
     case config::Engine::kGateway: return pipeline_work_main<GatewayEngine>;
+    case config::Engine::kTxonly:
+    case config::Engine::kFlowgen: break;
   }
-  throw Error("engine not implemented");
+  throw Error("--fwd txonly/flowgen: generators run in the rtc model only");
 }
 
 void Forwarder::ContextDeleter::operator()(LcoreContext* c) const noexcept {
@@ -107,6 +112,11 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     ctx->validate_options.drop_unknown_ethertype = cfg.drop_unknown_ethertype;
     ctx->validate_options.drop_ttl_zero = cfg.drop_ttl_zero;
     ctx->validate_options.verify_l4_checksum = cfg.verify_l4_checksum;
+    ctx->tx_pkt_len = cfg.tx_pkt_len;
+    ctx->gen_flows = cfg.gen_flows;
+    ctx->tx_rate = cfg.tx_rate;
+    for (const auto& p : pools_)  // generators allocate on their own socket if they can
+      if (!ctx->tx_pool || p.socket == socket) ctx->tx_pool = p.pool;
     return ctx;
   };
   auto add_codec = [&](LcoreContext* ctx) {

@@ -9,6 +9,8 @@
 #include <cstdint>
 
 #include "packet/validate.hh"
+
+struct rte_mempool;
 #include "stats/counters.hh"
 #include "stats/histogram.hh"
 
@@ -81,6 +83,11 @@ struct alignas(64) LcoreContext {
   const packet::BurstValidator* validator = nullptr;  // chosen once (--simd)
   packet::Options validate_options{};
   CodecLcoreState* codec = nullptr;  // encode/decode/gateway engines only
+  // Generators (txonly, flowgen): where frames come from and how fast.
+  rte_mempool* tx_pool = nullptr;
+  uint16_t tx_pkt_len = 64;
+  uint32_t gen_flows = 1;
+  uint64_t tx_rate = 0;  // packets per second, 0 = unlimited
   PipelineLinks pipe;
   std::array<Stream, kMaxStreamsPerLcore> streams{};
 

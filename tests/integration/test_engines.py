@@ -57,6 +57,35 @@ class NullPorts(unittest.TestCase):
         self.assertEqual(r.summary["totals"]["tx_packets"], 0)
         self.assertEqual(r.summary["drops"]["consumed"], r.summary["totals"]["rx_packets"])
 
+    def test_generators(self):
+        for engine, extra in (("txonly", ["--txpkts", "128"]), ("flowgen", ["--flows", "300"])):
+            with self.subTest(engine=engine):
+                tmp = tempfile.mkdtemp(prefix="dp-gen-")
+                out = f"{tmp}/out.pcap"
+                r = dptest.run([f"net_pcap0,rx_pcap={dptest.PCAPS}/empty.pcap,tx_pcap={out}"],
+                               ["--fwd", engine, "--tx-rate", "20000", "--duration", "1",
+                                "--quiet"] + extra)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                dptest.assert_balanced(self, r.summary)
+                _, frames = dptest.read_frames(out)
+                # Paced to 20 kpps for about one second.
+                self.assertGreater(len(frames), 10000)
+                self.assertLess(len(frames), 30000)
+                sizes = {len(f) for f in frames}
+                self.assertEqual(sizes, {128} if engine == "txonly" else {64})
+                if engine == "flowgen":
+                    flows = {f[26:30] + f[34:36] for f in frames}
+                    self.assertEqual(len(flows), 300)
+                else:
+                    self.assertEqual(len(set(frames)), 1)
+                # Valid IPv4 header checksum on every frame.
+                for f in frames[:100]:
+                    ip = f[14:34]
+                    s = sum(int.from_bytes(ip[i:i + 2], "big") for i in range(0, 20, 2))
+                    while s >> 16:
+                        s = (s & 0xFFFF) + (s >> 16)
+                    self.assertEqual(s, 0xFFFF)
+
     def test_max_packets_stops(self):
         r = dptest.run(["net_null0", "net_null1"], ["--max-packets", "1000000", "--quiet"])
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -124,7 +124,7 @@ TEST(AppConfig, BadValuesGiveOnePreciseMessage) {
   EXPECT_EQ(error_of({"--burst", "--rxq", "2"}), "--burst: needs a value");
   EXPECT_EQ(
       error_of({"--fwd", "bogus"}),
-      "--fwd: unknown value 'bogus' (expected io|macswap|rxonly|validate|encode|decode|gateway|csum)");
+      "--fwd: unknown value 'bogus' (expected io|macswap|rxonly|validate|encode|decode|gateway|csum|txonly|flowgen)");
   EXPECT_EQ(error_of({"--port-topology", "ring"}),
             "--port-topology: unknown value 'ring' (expected auto|paired|chained|loop)");
   EXPECT_EQ(error_of({"--duration", "soon"}),
