@@ -385,6 +385,8 @@ const std::vector<Option>& options() {
        [](AppConfig& c, auto o, auto v) {
          c.tx_rate = parse_uint<uint64_t>(o, v, 0, 1'000'000'000'000ull);
        }},
+      {"--cycles", false, "measure TSC cycles per packet per stage (rx, engine, tx; rtc model)",
+       [](AppConfig& c, auto, auto) { c.cycles = true; }},
       {"--interactive", false, "(-i) the interactive console: start, stop, show ..., quit",
        [](AppConfig& c, auto, auto) { c.interactive = true; }},
       {"--auto-start", false, "with -i: start forwarding at once",

@@ -27,20 +27,25 @@
 
 namespace deltaplane::engines {
 
-LcoreMain lcore_main_for(config::Engine e) {
+template <bool kCycles>
+LcoreMain rtc_main_for(config::Engine e) {
   switch (e) {
-    case config::Engine::kIo: return fwd_lcore_main<IoEngine>;
-    case config::Engine::kMacswap: return fwd_lcore_main<MacswapEngine>;
-    case config::Engine::kRxonly: return fwd_lcore_main<RxonlyEngine>;
-    case config::Engine::kValidate: return fwd_lcore_main<ValidateEngine>;
-    case config::Engine::kCsum: return fwd_lcore_main<CsumEngine>;
+    case config::Engine::kIo: return fwd_lcore_main<IoEngine, kCycles>;
+    case config::Engine::kMacswap: return fwd_lcore_main<MacswapEngine, kCycles>;
+    case config::Engine::kRxonly: return fwd_lcore_main<RxonlyEngine, kCycles>;
+    case config::Engine::kValidate: return fwd_lcore_main<ValidateEngine, kCycles>;
+    case config::Engine::kCsum: return fwd_lcore_main<CsumEngine, kCycles>;
     case config::Engine::kTxonly: return generator_lcore_main<false>;
     case config::Engine::kFlowgen: return generator_lcore_main<true>;
-    case config::Engine::kEncode: return fwd_lcore_main<EncodeEngine>;
-    case config::Engine::kDecode: return fwd_lcore_main<DecodeEngine>;
-    case config::Engine::kGateway: return fwd_lcore_main<GatewayEngine>;
+    case config::Engine::kEncode: return fwd_lcore_main<EncodeEngine, kCycles>;
+    case config::Engine::kDecode: return fwd_lcore_main<DecodeEngine, kCycles>;
+    case config::Engine::kGateway: return fwd_lcore_main<GatewayEngine, kCycles>;
   }
   throw Error("engine not implemented");
+}
+
+LcoreMain lcore_main_for(config::Engine e, bool cycles) {
+  return cycles ? rtc_main_for<true>(e) : rtc_main_for<false>(e);
 }
 
 LcoreMain work_main_for(config::Engine e) {
@@ -231,7 +236,7 @@ void Forwarder::launch() {
   for (auto& c : contexts_) {
     switch (c->pipe.role) {
       case LcoreRole::kRtc:
-        if (c->nb_streams) start(lcore_main_for(cfg_.engine), *c);
+        if (c->nb_streams) start(lcore_main_for(cfg_.engine, cfg_.cycles), *c);
         break;
       case LcoreRole::kRx: start(pipeline_rx_main, *c); break;
       case LcoreRole::kWork: start(work_main_for(cfg_.engine), *c); break;
@@ -512,6 +517,10 @@ stats::Snapshot Forwarder::snapshot() const {
     ls.socket = c->socket;
     ls.polls = c->counters.polls.load();
     ls.empty_polls = c->counters.empty_polls.load();
+    s.cycles_rx += c->counters.cycles_rx.load();
+    s.cycles_engine += c->counters.cycles_engine.load();
+    s.cycles_tx += c->counters.cycles_tx.load();
+    s.cycles_packets += c->counters.cycles_packets.load();
     s.csum_ipv4_checked += c->counters.csum_ipv4_checked.load();
     s.csum_ipv4_fixed += c->counters.csum_ipv4_fixed.load();
     s.csum_l4_checked += c->counters.csum_l4_checked.load();

@@ -132,7 +132,7 @@ stats::Snapshot subtract(const stats::Snapshot& now, const stats::Snapshot& base
 
 // The lcore entry point of an engine's loop.
 using LcoreMain = int (*)(void*);
-LcoreMain lcore_main_for(config::Engine e);
+LcoreMain lcore_main_for(config::Engine e, bool cycles = false);
 LcoreMain work_main_for(config::Engine e);  // pipeline workers
 
 }  // namespace deltaplane::engines

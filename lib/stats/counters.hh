@@ -38,6 +38,8 @@ struct alignas(64) LcoreCounters {
   std::array<Counter, kDropReasonCount> drops;
   Counter polls;        // rx_burst calls
   Counter empty_polls;  // rx_burst calls that returned nothing
+  // --cycles: TSC cycles spent per stage of non-empty bursts, and their frames
+  Counter cycles_rx, cycles_engine, cycles_tx, cycles_packets;
   // csum engine: checksums looked at and rewritten because they were wrong
   Counter csum_ipv4_checked, csum_ipv4_fixed, csum_l4_checked, csum_l4_fixed;
 

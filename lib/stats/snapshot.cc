@@ -178,6 +178,14 @@ std::string format_summary(const Snapshot& s) {
            static_cast<double>(s.rx_bytes()) * 8 / t / 1e9);
   if (s.codec.active) o += format_codec(s.codec);
   o += format_pipeline(s);
+  if (s.cycles_packets) {
+    const double n = static_cast<double>(s.cycles_packets);
+    o += fmt(
+        "  cycles per packet: rx+admit %.1f, engine %.1f, tx %.1f, total %.1f (TSC, --cycles)\n",
+        static_cast<double>(s.cycles_rx) / n, static_cast<double>(s.cycles_engine) / n,
+        static_cast<double>(s.cycles_tx) / n,
+        static_cast<double>(s.cycles_rx + s.cycles_engine + s.cycles_tx) / n);
+  }
   if (s.csum_ipv4_checked || s.csum_l4_checked)
     o +=
         fmt("  checksums: IPv4 header %llu checked, %llu fixed; TCP/UDP %llu checked, %llu fixed\n",
@@ -234,6 +242,14 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
         .value("max", l.ns.max)
         .end_object();
   w.end_object();
+  if (s.cycles_packets) {
+    const double n = static_cast<double>(s.cycles_packets);
+    w.begin_object("cycles_per_packet")
+        .value("rx", static_cast<double>(s.cycles_rx) / n)
+        .value("engine", static_cast<double>(s.cycles_engine) / n)
+        .value("tx", static_cast<double>(s.cycles_tx) / n)
+        .end_object();
+  }
   w.begin_object("checksums")
       .value("ipv4_checked", s.csum_ipv4_checked)
       .value("ipv4_fixed", s.csum_ipv4_fixed)

@@ -86,6 +86,15 @@ class NullPorts(unittest.TestCase):
                         s = (s & 0xFFFF) + (s >> 16)
                     self.assertEqual(s, 0xFFFF)
 
+    def test_cycles_per_stage(self):
+        r = dptest.run(["net_null0", "net_null1"], ["--fwd", "macswap", "--cycles", "--duration",
+                                                    "1", "--quiet"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = r.summary["cycles_per_packet"]
+        for stage in ("rx", "engine", "tx"):
+            self.assertGreater(c[stage], 0)
+        self.assertIn("cycles per packet: rx+admit", r.stdout)
+
     def test_max_packets_stops(self):
         r = dptest.run(["net_null0", "net_null1"], ["--max-packets", "1000000", "--quiet"])
         self.assertEqual(r.returncode, 0, r.stderr)
