@@ -142,10 +142,20 @@ def one_run(tool, engine, size, a, traffic):
         out = run_for(cmd, a.seconds + 1.5)
         rates = testpmd_rates(out, "Tx" if engine in GENERATORS else "Rx")
     else:
+        summary_path = f"/tmp/dpbench-{os.getpid()}.json"
         cmd = [str(BIN)] + eal + ["--", "--fwd", engine, "--stats-period", "1", "--duration",
                str(a.seconds), "--burst", str(a.burst), "--rxd", "1024", "--txd", "1024",
-               "--mtu", "9000"]
+               "--mtu", "9000", "--stats-json", summary_path]
         out = run_for(cmd, a.seconds + 30)
+        try:
+            with open(summary_path) as f:
+                summary = json.load(f)
+            os.unlink(summary_path)
+            one_run.last_summary = {"drops": {k: v for k, v in summary["drops"].items() if v},
+                                    "latency_ns": summary.get("latency_ns", {}),
+                                    "codec": summary.get("codec"), "totals": summary["totals"]}
+        except (OSError, ValueError, KeyError):
+            one_run.last_summary = None
         rates = deltaplane_rates(out, 3 if engine in GENERATORS else 2)
     samples = rates[1:]  # the first period includes start-up
     samples = [x for x in samples if x > 0] or samples
@@ -197,8 +207,11 @@ def main():
                 for tool in tools:
                     mpps, cmd, _ = one_run(tool, engine, size, a, traffic)
                     done += 1
-                    result["runs"].append({"tool": tool, "engine": engine, "size": size,
-                                           "round": r + 1, "mpps": mpps / 1e6})
+                    run = {"tool": tool, "engine": engine, "size": size, "round": r + 1,
+                           "mpps": mpps / 1e6}
+                    if tool == "deltaplane" and getattr(one_run, "last_summary", None):
+                        run["summary"] = one_run.last_summary  # drops by reason, latency, codec
+                    result["runs"].append(run)
                     result["commands"][f"{tool}/{engine}/{size}"] = cmd
                     log(f"[{done}/{total} {time.time() - t0:5.0f}s] size {size:>4} {engine:8s} "
                         f"{tool:10s} round {r + 1}: {mpps / 1e6:8.2f} Mpps")
