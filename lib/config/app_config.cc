@@ -389,7 +389,8 @@ const std::vector<Option>& options() {
        [](AppConfig& c, auto, auto) { c.cycles = true; }},
       {"--interactive", false, "(-i) the interactive console: start, stop, show ..., quit",
        [](AppConfig& c, auto, auto) { c.interactive = true; }},
-      {"--auto-start", false, "with -i: start forwarding at once",
+      {"--auto-start", false,
+       "start forwarding at once (the default without -i; with -i before the prompt)",
        [](AppConfig& c, auto, auto) { c.auto_start = true; }},
       {"--quiet", false, "no periodic stats; the final summary only",
        [](AppConfig& c, auto, auto) { c.quiet = true; }},
@@ -407,8 +408,6 @@ void check_consistency(const AppConfig& c) {
       if (!c.ports.empty() && std::find(c.ports.begin(), c.ports.end(), m.port) == c.ports.end())
         throw Error("--config: port " + std::to_string(m.port) + " is not in --ports");
   }
-  if (c.auto_start && !c.interactive)
-    throw Error("--auto-start: only valid with -i (without -i forwarding starts at once)");
   if (!c.stages.empty() && c.model != Model::kPipeline)
     throw Error("--stages: only valid with --model pipeline");
   if (c.model == Model::kPipeline && engine_generates(c.engine))

@@ -50,6 +50,11 @@ class NullPorts(unittest.TestCase):
         self.assertEqual(ports[0]["rx_packets"], ports[1]["tx_packets"])
         self.assertEqual(ports[1]["rx_packets"], ports[0]["tx_packets"])
 
+    def test_auto_start_with_duration_runs_unattended(self):
+        r = dptest.run(["net_null0", "net_null1"], ["--auto-start", "--duration", "1", "--quiet"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dptest.assert_balanced(self, r.summary)
+
     def test_rxonly_consumes(self):
         r = dptest.run(["net_null0"], ["--fwd", "rxonly", "--duration", "1", "--quiet"])
         self.assertEqual(r.returncode, 0, r.stderr)
