@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -242,7 +243,13 @@ cmdline_parse_inst_t* make_inst(void (*f)(void*, cmdline*, void*), const char* h
   return inst;
 }
 
+struct FreeDeleter {
+  void operator()(cmdline_parse_inst_t* p) const noexcept { std::free(p); }
+};
+
+// The instructions live as long as the program and are freed at exit.
 std::vector<cmdline_parse_inst_t*>& context() {
+  static std::vector<std::unique_ptr<cmdline_parse_inst_t, FreeDeleter>> owned;
   static std::vector<cmdline_parse_inst_t*> ctx = [] {
     std::vector<cmdline_parse_inst_t*> v = {
         make_inst(flushed<on_start>, "start: start forwarding", {&tok_start}),
@@ -260,6 +267,8 @@ std::vector<cmdline_parse_inst_t*>& context() {
         make_inst(flushed<on_set_burst>, "set burst <n>",
                   {&tok_setb, &tok_setb_burst, &tok_setb_n}),
     };
+    for (auto* inst : v)
+      owned.emplace_back(inst);
     v.push_back(nullptr);
     return v;
   }();
