@@ -2,6 +2,8 @@
 
 #include <rte_hash_crc.h>
 
+#include <cstring>
+
 namespace deltaplane::engines {
 
 namespace detail {
@@ -40,10 +42,20 @@ inline uint32_t flow_hash_of(const rte_mbuf* m) noexcept {
   if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) return m->hash.rss;
   const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint32_t len = m->data_len;
-  if (len >= 38 && d[12] == 0x08 && d[13] == 0x00 && (d[14] & 0x0f) == 5)
-    return rte_hash_crc(d + 26, 12, 0);  // src, dst, ports
-  if (len >= 58 && d[12] == 0x86 && d[13] == 0xdd) return rte_hash_crc(d + 22, 36, 0);
-  return rte_hash_crc(d, len >= 12 ? 12 : len, 0);
+  // rte_hash_crc loads 8 bytes at a time: hash an aligned copy, not the frame.
+  alignas(8) uint8_t key[40];
+  uint32_t n;
+  if (len >= 38 && d[12] == 0x08 && d[13] == 0x00 && (d[14] & 0x0f) == 5) {
+    n = 12;  // IPv4 source, destination, ports
+    std::memcpy(key, d + 26, n);
+  } else if (len >= 58 && d[12] == 0x86 && d[13] == 0xdd) {
+    n = 36;  // IPv6 source, destination, ports
+    std::memcpy(key, d + 22, n);
+  } else {
+    n = len >= 12 ? 12 : len;  // the MAC addresses
+    std::memcpy(key, d, n);
+  }
+  return rte_hash_crc(key, n, 0);
 }
 
 }  // namespace

@@ -177,7 +177,10 @@ std::vector<Finding> check_cpus(const SystemFacts& f, const std::vector<unsigned
     out.push_back({Level::kOk, "cpufreq", "forwarding CPUs use the performance governor", ""});
 
   std::string shared;
-  for (unsigned c : worker_cpus)
+  std::vector<unsigned> cpus = worker_cpus;  // lcores may share a CPU: name each once
+  std::sort(cpus.begin(), cpus.end());
+  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  for (unsigned c : cpus)
     if (std::find(f.isolated_cpus.begin(), f.isolated_cpus.end(), c) == f.isolated_cpus.end())
       shared += " " + std::to_string(c);
   if (shared.empty())
