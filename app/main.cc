@@ -146,7 +146,8 @@ int run(int argc, char** argv) {
       cfg.ports.empty() ? dp::drivers::EthPort::available() : cfg.ports;
   if (port_ids.empty())
     throw dp::Error(
-        "no ports: add virtual devices (--vdev net_null0 ...) or NICs (-a PCI) before '--'");
+        "no ports: add virtual devices (--no-pci --vdev net_null0 ...) or NICs (-a PCI) before "
+        "'--'");
   std::vector<dp::runtime::PortInfo> port_infos;
   std::vector<dp::engines::PortDesc> port_descs;
   for (uint16_t id : port_ids) {

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Plots a bench/system_bench.py result file: Mpps per engine and size, deltaplane
 next to testpmd. Needs Debian's python3-matplotlib (run with /usr/bin/python3).
+Reads result files only: it starts no DPDK process (the runs used --no-pci).
 
   tools/plot_bench.py docs/bench/system-pcap.json docs/bench/system-pcap.png
 """

@@ -88,7 +88,8 @@ size_t PipelinePlan::tx_lcore_of_port(uint16_t port) const {
 
 PipelinePlan plan_pipeline(const std::vector<PortInfo>& ports,
                            const std::vector<LcoreInfo>& workers, const config::AppConfig& cfg) {
-  if (ports.empty()) throw Error("no ports to forward on (add --vdev ... or -a PCI_ADDRESS)");
+  if (ports.empty())
+    throw Error("no ports to forward on (add --no-pci --vdev ... or -a PCI_ADDRESS)");
   StageSpec spec;
   if (cfg.stages.empty()) {
     if (workers.size() < 3)

@@ -17,20 +17,15 @@ std::vector<uint16_t> tx_ports_for(const std::vector<uint16_t>& ports, PortTopol
   std::vector<uint16_t> tx(n);
   for (size_t i = 0; i < n; ++i) {
     switch (t) {
-      case PortTopology::kLoop:
-        tx[i] = ports[i];
-        break;
-      case PortTopology::kChained:
-        tx[i] = ports[(i + 1) % n];
-        break;
+      case PortTopology::kLoop: tx[i] = ports[i]; break;
+      case PortTopology::kChained: tx[i] = ports[(i + 1) % n]; break;
       case PortTopology::kPaired:
         if (n % 2)
           throw Error("--port-topology paired: needs an even number of ports, got " +
                       std::to_string(n) + " (use chained or loop)");
         tx[i] = ports[i ^ 1];
         break;
-      case PortTopology::kAuto:
-        break;
+      case PortTopology::kAuto: break;
     }
   }
   return tx;
@@ -41,7 +36,8 @@ Placement place(const std::vector<PortInfo>& ports, const std::vector<LcoreInfo>
   if (workers.empty())
     throw Error(
         "no worker lcore: the main lcore only controls, so give at least two lcores (e.g. -l 0-1)");
-  if (ports.empty()) throw Error("no ports to forward on (add --vdev ... or -a PCI_ADDRESS)");
+  if (ports.empty())
+    throw Error("no ports to forward on (add --no-pci --vdev ... or -a PCI_ADDRESS)");
 
   std::vector<uint16_t> ids;
   for (const auto& p : ports)

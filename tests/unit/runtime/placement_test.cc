@@ -110,7 +110,8 @@ TEST(Placement, NeedsWorkersAndPorts) {
   EXPECT_EQ(error_of({{0, -1}}, {}, c),
             "no worker lcore: the main lcore only controls, so give at least two lcores (e.g. "
             "-l 0-1)");
-  EXPECT_EQ(error_of({}, {{1, 0}}, c), "no ports to forward on (add --vdev ... or -a PCI_ADDRESS)");
+  EXPECT_EQ(error_of({}, {{1, 0}}, c),
+            "no ports to forward on (add --no-pci --vdev ... or -a PCI_ADDRESS)");
 }
 
 }  // namespace
