@@ -25,7 +25,7 @@ class Eal {
 struct EalArgsInfo {
   bool no_huge = false;
   bool in_memory = false;
-  bool no_pci = false;
+  bool no_pci = false;  // --no-pci: DPDK leaves PCI devices (the host NIC) alone
   bool has_allow_list = false;
   std::string file_prefix;
   std::vector<std::string> vdevs;     // --vdev values
