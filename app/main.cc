@@ -3,6 +3,7 @@
 // Parses the arguments, runs the preflight, wires EAL, mempools, ports and the
 // forwarder together, and reports. All logic lives in lib/ and drivers/.
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 
 #include <cstdio>
@@ -295,8 +296,14 @@ int run(int argc, char** argv) {
     ps.mbuf_data_room = cfg.mbuf_data_room;
     ps.promiscuous = cfg.promiscuous;
     ps.link_wait_ms = cfg.link_wait_ms;
+    ps.checksum_offload = cfg.csum_offload;
     ps.pool = pools.at(sock_of_port(i))->get();
     ports.emplace_back(port_ids[i], ps);
+    const uint64_t tx = ports.back().tx_checksum_offloads();
+    port_descs[i].tx_csum_offload =
+        static_cast<uint8_t>((tx & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM ? dp::engines::kTxCsumIpv4 : 0) |
+                             (tx & RTE_ETH_TX_OFFLOAD_TCP_CKSUM ? dp::engines::kTxCsumTcp : 0) |
+                             (tx & RTE_ETH_TX_OFFLOAD_UDP_CKSUM ? dp::engines::kTxCsumUdp : 0));
     for (const auto& n : ports.back().notes())
       std::cerr << "port " << port_ids[i] << ": " << n << "\n";
   }

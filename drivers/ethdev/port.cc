@@ -99,6 +99,16 @@ EthPort::EthPort(uint16_t id, const PortSetup& setup) : id_(id) {
     if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
       conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
   }
+  if (setup.checksum_offload) {
+    // The NIC checks checksums on RX (mbuf flags the validator trusts) and
+    // fills them on TX; whatever it cannot do stays in software.
+    conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM;
+    tx_csum_ = info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+                                       RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+    conf.txmode.offloads |= tx_csum_;
+    if (!tx_csum_)
+      notes_.push_back("no TX checksum offload on this device: checksums are computed in software");
+  }
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) {
     // Safe: one mempool per socket, and mbufs are never shared (refcnt 1).
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
@@ -161,7 +171,8 @@ EthPort::EthPort(EthPort&& o) noexcept
       socket_(o.socket_),
       rx_desc_(o.rx_desc_),
       tx_desc_(o.tx_desc_),
-      notes_(std::move(o.notes_)) {
+      notes_(std::move(o.notes_)),
+      tx_csum_(o.tx_csum_) {
   o.started_ = false;
   o.id_ = RTE_MAX_ETHPORTS;
 }

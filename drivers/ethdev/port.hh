@@ -16,6 +16,7 @@ struct PortSetup {
   uint16_t rx_desc = 1024, tx_desc = 1024;
   uint32_t max_frame = 9600;
   uint16_t mbuf_data_room = 2048;
+  bool checksum_offload = false;  // ask for RX checksum flags and TX checksum offload
   bool promiscuous = true;
   uint32_t link_wait_ms = 2000;
   rte_mempool* pool = nullptr;
@@ -36,6 +37,8 @@ class EthPort {
   uint16_t rx_desc() const noexcept { return rx_desc_; }
   uint16_t tx_desc() const noexcept { return tx_desc_; }
   const std::vector<std::string>& notes() const noexcept { return notes_; }
+  // TX checksum offloads in effect (RTE_ETH_TX_OFFLOAD_{IPV4,TCP,UDP}_CKSUM bits).
+  uint64_t tx_checksum_offloads() const noexcept { return tx_csum_; }
   std::string link_status() const;
 
   // Ports the EAL probed, and a readable list of them for error messages.
@@ -52,6 +55,7 @@ class EthPort {
   int socket_ = -1;
   uint16_t rx_desc_ = 0, tx_desc_ = 0;
   std::vector<std::string> notes_;  // clamping and capability notes for the log
+  uint64_t tx_csum_ = 0;
 };
 
 // Warnings for rx_pcap files net_pcap would misread (it treats every capture as

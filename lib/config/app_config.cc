@@ -305,6 +305,16 @@ const std::vector<Option>& options() {
        [](AppConfig& c, auto o, auto v) { c.drop_ttl_zero = parse_bool(o, v); }},
       {"--verify-l4-checksum", true, "on|off: verify TCP/UDP/ICMP checksums (off)",
        [](AppConfig& c, auto o, auto v) { c.verify_l4_checksum = parse_bool(o, v); }},
+      {"--csum-offload", true,
+       "auto|off: use the NIC's RX checksum flags and TX checksum offload where it has them (auto)",
+       [](AppConfig& c, auto o, auto v) {
+         if (v == "auto")
+           c.csum_offload = true;
+         else if (v == "off")
+           c.csum_offload = false;
+         else
+           fail(o, "unknown value '" + std::string(v) + "' (expected auto|off)");
+       }},
       {"--wan-ports", true, "gateway: WAN-side ports (default: the second port of each pair)",
        [](AppConfig& c, auto o, auto v) { c.wan_ports = parse_port_list(o, v); }},
       {"--mtu", true, "IP MTU of the WAN path, 576..9600 (default 1500)",

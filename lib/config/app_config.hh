@@ -90,6 +90,7 @@ struct AppConfig {
   bool drop_unknown_ethertype = false;
   bool drop_ttl_zero = true;
   bool verify_l4_checksum = false;
+  bool csum_offload = true;  // --csum-offload auto: NIC checksum offloads where the port has them
 
   // Delta codec and tunnel (encode, decode, gateway).
   std::vector<uint16_t> wan_ports;      // gateway: WAN-side ports; empty = 2nd of each pair

@@ -1,5 +1,7 @@
 #include "engines/csum.hh"
 
+#include <rte_ip.h>
+
 #include <cstring>
 
 #include "engines/validate.hh"
@@ -19,7 +21,7 @@ inline bool fix16(uint8_t* p, uint16_t c) noexcept {
 }
 
 struct Fixed {
-  uint64_t ip_checked = 0, ip_fixed = 0, l4_checked = 0, l4_fixed = 0;
+  uint64_t ip_checked = 0, ip_fixed = 0, l4_checked = 0, l4_fixed = 0, offloaded = 0;
 };
 
 // Computes over `d` (the whole frame, linear) and rewrites the fields at `w`
@@ -54,7 +56,36 @@ inline void fix_frame(const uint8_t* d, uint8_t* w, const packet::Parsed& p, Fix
 
 }  // namespace
 
-uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+// Leaves the checksums to the NIC: header lengths and flags on the mbuf, the
+// IPv4 checksum field zeroed, the L4 field seeded with the pseudo-header sum.
+// Returns false if the frame needs software (a protocol the port cannot do).
+static bool offload(rte_mbuf* m, uint8_t* d, const packet::Parsed& p, uint8_t bits) noexcept {
+  const uint8_t proto = p.l4_proto();
+  const bool l4 = (proto == 6 || proto == 17) && !(p.flags & packet::kFlagFragment);
+  const uint8_t need = static_cast<uint8_t>((p.l3_type == packet::L3Type::kIpv4 ? kTxCsumIpv4 : 0) |
+                                            (l4 ? (proto == 6 ? kTxCsumTcp : kTxCsumUdp) : 0));
+  if ((bits & need) != need) return false;
+  m->l2_len = p.l2_len;
+  m->l3_len = static_cast<uint16_t>(p.l4_off - p.l2_len);
+  uint8_t* ip = d + p.l2_len;
+  if (p.l3_type == packet::L3Type::kIpv4) {
+    m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+    ip[10] = ip[11] = 0;
+  } else {
+    m->ol_flags |= RTE_MBUF_F_TX_IPV6;
+  }
+  if (l4) {
+    m->ol_flags |= proto == 6 ? RTE_MBUF_F_TX_TCP_CKSUM : RTE_MBUF_F_TX_UDP_CKSUM;
+    const uint16_t phdr =
+        p.l3_type == packet::L3Type::kIpv4
+            ? rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr*>(ip), m->ol_flags)
+            : rte_ipv6_phdr_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), m->ol_flags);
+    std::memcpy(d + p.l4_off + packet::l4_checksum_offset(proto), &phdr, 2);
+  }
+  return true;
+}
+
+uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& ctx) noexcept {
   packet::Parsed parsed[kMaxBurst];
   n = validate_and_compact(pkts, n, ctx, parsed);
   Fixed f;
@@ -67,12 +98,17 @@ uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
       continue;
     }
     uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+    if (s.tx_csum_offload && offload(m, d, p, s.tx_csum_offload)) {
+      ++f.offloaded;
+      continue;
+    }
     fix_frame(d, d, p, f);
   }
   ctx.counters.csum_ipv4_checked.add(f.ip_checked);
   ctx.counters.csum_ipv4_fixed.add(f.ip_fixed);
   ctx.counters.csum_l4_checked.add(f.l4_checked);
   ctx.counters.csum_l4_fixed.add(f.l4_fixed);
+  if (f.offloaded) ctx.counters.csum_offloaded.add(f.offloaded);
   return n;
 }
 

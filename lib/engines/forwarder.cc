@@ -131,8 +131,15 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     ctx->codec = new CodecLcoreState(cfg, ctx->lcore, lcore_index++, ctx->socket, enc, dec);
   };
   auto stream_of = [&](uint16_t rx_port, uint16_t rx_queue, uint16_t tx_port, uint16_t tx_queue) {
-    return Stream{rx_port, rx_queue, tx_port, tx_queue,
-                  is_wan_port(rx_port) ? StreamRole::kWan : StreamRole::kLan};
+    uint8_t offload = 0;
+    for (const auto& p : ports_)
+      if (p.id == tx_port) offload = p.tx_csum_offload;
+    return Stream{rx_port,
+                  rx_queue,
+                  tx_port,
+                  tx_queue,
+                  is_wan_port(rx_port) ? StreamRole::kWan : StreamRole::kLan,
+                  offload};
   };
 
   if (!pipeline) {
@@ -521,6 +528,7 @@ stats::Snapshot Forwarder::snapshot() const {
     s.cycles_engine += c->counters.cycles_engine.load();
     s.cycles_tx += c->counters.cycles_tx.load();
     s.cycles_packets += c->counters.cycles_packets.load();
+    s.csum_offloaded += c->counters.csum_offloaded.load();
     s.csum_ipv4_checked += c->counters.csum_ipv4_checked.load();
     s.csum_ipv4_fixed += c->counters.csum_ipv4_fixed.load();
     s.csum_l4_checked += c->counters.csum_l4_checked.load();

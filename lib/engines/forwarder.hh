@@ -28,6 +28,7 @@ struct PortDesc {
   uint16_t id = 0;
   std::string name;
   int socket = -1;
+  uint8_t tx_csum_offload = 0;  // kTxCsum* bits enabled on the port
 };
 
 struct PoolDesc {

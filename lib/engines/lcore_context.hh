@@ -32,9 +32,13 @@ struct alignas(64) ControlBlock {
 // the WAN, frames from a WAN port are decoded towards the LAN.
 enum class StreamRole : uint8_t { kLan, kWan };
 
+// TX checksum offloads of a stream's TX port (csum engine).
+inline constexpr uint8_t kTxCsumIpv4 = 1, kTxCsumTcp = 2, kTxCsumUdp = 4;
+
 struct Stream {
   uint16_t rx_port = 0, rx_queue = 0, tx_port = 0, tx_queue = 0;
   StreamRole role = StreamRole::kLan;
+  uint8_t tx_csum_offload = 0;  // kTxCsum* bits the TX port does in hardware
 };
 
 struct CodecLcoreState;  // engines/codec_state.hh

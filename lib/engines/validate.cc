@@ -24,18 +24,26 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
   packet::Parsed local[kMaxBurst];
   packet::Parsed* out = parsed ? parsed : local;
   bool chained = false;
+  // NIC hints: when the port checked every IPv4 header checksum of the burst
+  // and found it good, the validator need not sum them again (the verdicts
+  // are the same; any frame without the flag keeps the check).
+  uint64_t ip_good = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
   for (uint16_t i = 0; i < n; ++i) {
     const rte_mbuf* m = pkts[i];
     data[i] = rte_pktmbuf_mtod(m, const uint8_t*);
     len[i] = m->data_len;  // == pkt_len unless chained; chained ones are redone below
     chained |= m->nb_segs > 1;
+    ip_good &= m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   }
-  // GCC cannot see that the loop above filled data[0, n) and len[0, n).
+  packet::Options options = ctx.validate_options;
+  if (ip_good == RTE_MBUF_F_RX_IP_CKSUM_GOOD) [[unlikely]]
+    options.verify_ipv4_checksum = false;
+    // GCC cannot see that the loop above filled data[0, n) and len[0, n).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-  ctx.validator->validate_burst(data, len, n, ctx.validate_options, verdict, out);
+  ctx.validator->validate_burst(data, len, n, options, verdict, out);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -44,9 +52,15 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
       if (pkts[i]->nb_segs > 1)
         validate_chained(pkts[i], ctx.validate_options, &verdict[i], &out[i]);
   }
+  // The usual burst is all valid (kOk is 0): one OR over the verdicts and done.
+  uint8_t any_bad = 0;
+  for (uint16_t i = 0; i < n; ++i)
+    any_bad |= static_cast<uint8_t>(verdict[i]);
+  if (any_bad == 0) [[likely]]
+    return n;
   uint16_t kept = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    if (verdict[i] == packet::Verdict::kOk) [[likely]] {
+    if (verdict[i] == packet::Verdict::kOk) {
       if (parsed && kept != i) parsed[kept] = parsed[i];
       pkts[kept++] = pkts[i];
     } else {

@@ -42,6 +42,7 @@ struct alignas(64) LcoreCounters {
   Counter cycles_rx, cycles_engine, cycles_tx, cycles_packets;
   // csum engine: checksums looked at and rewritten because they were wrong
   Counter csum_ipv4_checked, csum_ipv4_fixed, csum_l4_checked, csum_l4_fixed;
+  Counter csum_offloaded;  // frames whose checksums the NIC fills on TX
 
   void drop(DropReason r, uint64_t n) noexcept { drops[static_cast<size_t>(r)].add(n); }
 };

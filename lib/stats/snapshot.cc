@@ -186,6 +186,9 @@ std::string format_summary(const Snapshot& s) {
         static_cast<double>(s.cycles_tx) / n,
         static_cast<double>(s.cycles_rx + s.cycles_engine + s.cycles_tx) / n);
   }
+  if (s.csum_offloaded)
+    o += fmt("  checksums: %llu frames left to the NIC's TX checksum offload\n",
+             (unsigned long long)s.csum_offloaded);
   if (s.csum_ipv4_checked || s.csum_l4_checked)
     o +=
         fmt("  checksums: IPv4 header %llu checked, %llu fixed; TCP/UDP %llu checked, %llu fixed\n",
@@ -255,6 +258,7 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
       .value("ipv4_fixed", s.csum_ipv4_fixed)
       .value("l4_checked", s.csum_l4_checked)
       .value("l4_fixed", s.csum_l4_fixed)
+      .value("offloaded", s.csum_offloaded)
       .end_object();
   w.begin_object("drops");
   for (size_t r = 0; r < kDropReasonCount; ++r)

@@ -74,6 +74,7 @@ struct Snapshot {
   std::array<uint64_t, kDropReasonCount> drops{};
   uint64_t held = 0;  // frames inside deltaplane (rings, buffers); 0 at exit
   uint64_t cycles_rx = 0, cycles_engine = 0, cycles_tx = 0, cycles_packets = 0;  // --cycles
+  uint64_t csum_offloaded = 0;
   uint64_t csum_ipv4_checked = 0, csum_ipv4_fixed = 0, csum_l4_checked = 0, csum_l4_fixed = 0;
 
   uint64_t rx_packets() const noexcept;

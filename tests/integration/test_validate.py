@@ -118,6 +118,18 @@ class CsumEngine(unittest.TestCase):
         print(f"{checked} frames verified; engine: {cs}")
         self.assertGreater(checked, 1000)
         self.assertGreater(cs["l4_fixed"], 100)  # tls_ciphers was captured before offload filled them
+        # net_pcap has no checksum offload: auto falls back to software, says so.
+        self.assertEqual(cs["offloaded"], 0)
+        self.assertIn("no TX checksum offload on this device", r.stderr)
+
+    def test_offload_off_is_software_only(self):
+        tmp = tempfile.mkdtemp(prefix="dp-csum-off-")
+        f = dptest.PCAPS / "tls_ciphers.pcap"
+        r = dptest.run([f"net_pcap0,rx_pcap={f},tx_pcap={tmp}/out.pcap"],
+                       ["--fwd", "csum", "--csum-offload", "off", "--idle-timeout", "1", "--quiet"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("no TX checksum offload", r.stderr)
+        self.assertGreater(r.summary["checksums"]["l4_fixed"], 100)
 
 
 if __name__ == "__main__":

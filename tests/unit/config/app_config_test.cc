@@ -212,6 +212,10 @@ TEST(AppConfig, CodecOptionErrors) {
             "--tunnel-dst-mac: expected a MAC address aa:bb:cc:dd:ee:ff, got 'aa:bb:cc:dd:ee'");
   EXPECT_EQ(error_of({"--tunnel-dst-mac", "aa:bb:cc:dd:ee:gg"}),
             "--tunnel-dst-mac: expected a MAC address aa:bb:cc:dd:ee:ff, got 'aa:bb:cc:dd:ee:gg'");
+  EXPECT_EQ(error_of({"--csum-offload", "on"}),
+            "--csum-offload: unknown value 'on' (expected auto|off)");
+  EXPECT_FALSE(parse({"--csum-offload", "off"}).csum_offload);
+  EXPECT_TRUE(parse({}).csum_offload);
   EXPECT_EQ(error_of({"--verify-l4-checksum", "maybe"}),
             "--verify-l4-checksum: expected on|off, got 'maybe'");
   EXPECT_EQ(error_of({"--simd", "avx512"}),
