@@ -107,6 +107,14 @@ int cmd_config(engines::Forwarder& f, std::string_view params, rte_tel_data* d) 
   add_u64(d, "duration_ms", static_cast<uint64_t>(c.duration_s * 1e3));
   add_u64(d, "max_packets", c.max_packets);
   add_u64(d, "idle_timeout_ms", static_cast<uint64_t>(c.idle_timeout_s * 1e3));
+  add_str(d, "model", std::string(config::model_name(c.model)));
+  add_str(d, "simd", std::string(config::simd_name(c.simd)));
+  add_str(d, "csum_offload", c.csum_offload ? "auto" : "off");
+  add_u64(d, "mtu", c.mtu);
+  add_u64(d, "keyframe_interval", f.keyframe_interval());
+  add_u64(d, "keyframe_ms", c.keyframe_ms);
+  add_u64(d, "flow_capacity", c.flow_capacity);
+  add_u64(d, "ring_size", c.ring_size);
   return 0;
 }
 

@@ -209,7 +209,9 @@ FIELDS = {
                            "txd": U64, "mbufs": U64, "mbuf_cache": U64, "mbuf_size": U64,
                            "max_frame": U64, "promiscuous": U64, "tx_retry": U64,
                            "stats_period_ms": U64, "duration_ms": U64, "max_packets": U64,
-                           "idle_timeout_ms": U64},
+                           "idle_timeout_ms": U64, "model": str, "simd": str,
+                           "csum_offload": str, "mtu": U64, "keyframe_interval": U64,
+                           "keyframe_ms": U64, "flow_capacity": U64, "ring_size": U64},
     "/deltaplane/stats": {"elapsed_ms": U64, "rx_packets": U64, "tx_packets": U64,
                           "rx_bytes": U64, "tx_bytes": U64, "dropped": U64, "held": U64,
                           "state": str},
@@ -262,6 +264,7 @@ class ReadOnlyTelemetry(unittest.TestCase):
         elif cmd == "/deltaplane/config":
             self.assertEqual(v["fwd"], "io")
             self.assertEqual(v["duration_ms"], 45000)
+            self.assertEqual((v["model"], v["csum_offload"], v["mtu"]), ("rtc", "auto", 1500))
         elif cmd == "/deltaplane/ports":
             self.assertEqual(sorted(v), ["0", "1"])
             for p, pv in v.items():
