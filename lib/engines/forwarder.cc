@@ -461,6 +461,18 @@ stats::Snapshot subtract(const stats::Snapshot& now, const stats::Snapshot& base
   }
   for (size_t r = 0; r < d.drops.size(); ++r)
     d.drops[r] -= base.drops[r];
+#define DELTAPLANE_X(name, help) d.codec.name -= base.codec.name;
+  DELTAPLANE_CODEC_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+  d.cycles_rx -= base.cycles_rx;
+  d.cycles_engine -= base.cycles_engine;
+  d.cycles_tx -= base.cycles_tx;
+  d.cycles_packets -= base.cycles_packets;
+  d.csum_offloaded -= base.csum_offloaded;
+  d.csum_ipv4_checked -= base.csum_ipv4_checked;
+  d.csum_ipv4_fixed -= base.csum_ipv4_fixed;
+  d.csum_l4_checked -= base.csum_l4_checked;
+  d.csum_l4_fixed -= base.csum_l4_fixed;
   return d;
 }
 
