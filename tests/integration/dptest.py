@@ -37,11 +37,28 @@ def memory_args(mem_mb=512):
 
 
 _counter = [0]
+_prefixes = []
 
 
 def unique_prefix():
     _counter[0] += 1
-    return f"dptest-{os.getpid()}-{_counter[0]}"
+    prefix = f"dptest-{os.getpid()}-{_counter[0]}"
+    _prefixes.append(prefix)
+    return prefix
+
+
+def _remove_runtime_dirs():
+    """DPDK leaves its runtime directory behind with a --file-prefix; remove ours."""
+    import glob
+    import shutil
+    for prefix in _prefixes:
+        for d in glob.glob(f"/var/run/dpdk/*{prefix}"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+import atexit  # noqa: E402
+
+atexit.register(_remove_runtime_dirs)
 
 
 def eal_args(vdevs, lcores="0,1", mem_mb=512, extra=()):
