@@ -48,6 +48,9 @@ class EalEnvironment : public ::testing::Environment {
   void TearDown() override {
     rte_mempool_free(g_pool);
     rte_eal_cleanup();
+    // The EAL leaves its runtime directory behind; this prefix is ours alone.
+    std::error_code ec;
+    std::filesystem::remove_all("/var/run/dpdk/dp-packet-test-" + std::to_string(getpid()), ec);
   }
 
  private:
