@@ -32,6 +32,7 @@
 #include "runtime/preflight.hh"
 #include "runtime/signals.hh"
 #include "runtime/topology.hh"
+#include "synth/synth_port.hh"
 
 namespace dp = deltaplane;
 
@@ -110,6 +111,14 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
   dp::config::AppConfig cfg = parsed.config;
+  std::vector<dp::drivers::synth::PortSpec> synth_specs;  // checked before the EAL starts
+  for (const auto& s : cfg.synth) {
+    synth_specs.push_back(dp::drivers::synth::parse_port_spec(s));
+    for (size_t i = 0; i + 1 < synth_specs.size(); ++i)
+      if (synth_specs[i].port == synth_specs.back().port)
+        throw dp::Error("--synth: port " + std::to_string(synth_specs.back().port) +
+                        " is given twice");
+  }
 
   const auto eal_info = dp::runtime::inspect_eal_args(eal_args);
   dp::runtime::Preflight preflight;
@@ -308,6 +317,27 @@ int run(int argc, char** argv) {
       std::cerr << "port " << port_ids[i] << ": " << n << "\n";
   }
 
+  // Synthetic traffic on net_null ports (declared after the ports: removed first).
+  std::vector<std::unique_ptr<dp::drivers::synth::SynthPort>> synths;
+  for (const auto& ss : synth_specs) {
+    size_t i = 0;
+    while (i < port_ids.size() && port_ids[i] != ss.port)
+      ++i;
+    if (i == port_ids.size())
+      throw dp::Error("--synth: port " + std::to_string(ss.port) + " is not in use (" +
+                      dp::drivers::EthPort::describe_available() + ")");
+    synths.push_back(std::make_unique<dp::drivers::synth::SynthPort>(
+        ss.port, ss.spec, ports[i].rx_desc(), cfg.mbuf_data_room));
+    const auto* sp = synths.back().get();
+    port_descs[i].arrival_stamped = true;
+    port_descs[i].extra_stats = [sp](dp::stats::PortSnapshot& ps) {
+      const auto st = sp->stats();
+      ps.hw_ipackets = st.generated;  // net_null also counts the frames the model holds back
+      ps.hw_imissed += st.missed;
+    };
+    std::cerr << "port " << ss.port << ": synthetic traffic: " << ss.spec.describe() << "\n";
+  }
+
   if (cfg.print_topology) {
     std::cout << print_placement(placement, dp::runtime::Topology::discover(), port_descs);
     if (pipeline) std::cout << print_pipeline(*pipeline);
@@ -337,6 +367,15 @@ int run(int argc, char** argv) {
     std::cerr << "deltaplane: stopping on signal " << sig << "\n";
 
   std::cout << dp::stats::format_summary(final_snap) << std::flush;
+  for (const auto& sp : synths) {
+    const auto st = sp->stats();
+    std::cout << "synthetic port " << sp->port() << ": generated " << st.generated << " frames ("
+              << st.bytes << " B, " << st.invalid << " invalid on purpose), missed " << st.missed
+              << (sp->spec().tx_rate ? ", sink took " + std::to_string(st.tx_taken) + " refused " +
+                                           std::to_string(st.tx_refused)
+                                     : std::string())
+              << "\n";
+  }
   const auto acc = dp::stats::account(final_snap);
   if (!cfg.stats_json.empty()) {
     dp::JsonWriter w;
@@ -345,6 +384,17 @@ int run(int argc, char** argv) {
     w.value("engine", dp::config::engine_name(cfg.engine));
     w.value("burst", unsigned{cfg.burst});
     dp::stats::write_summary_json(w, final_snap);
+    w.begin_array("synthetic");
+    for (const auto& sp : synths) {
+      const auto st = sp->stats();
+      w.begin_object();
+      w.value("port", unsigned{sp->port()}).value("spec", sp->spec().describe());
+      w.value("generated", st.generated).value("bytes", st.bytes).value("missed", st.missed);
+      w.value("invalid", st.invalid).value("tx_taken", st.tx_taken);
+      w.value("tx_refused", st.tx_refused);
+      w.end_object();
+    }
+    w.end_array();
     w.end_object();
     std::ofstream out(cfg.stats_json);
     if (!out) throw dp::Error("--stats-json: cannot write '" + cfg.stats_json + "'");

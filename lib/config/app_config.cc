@@ -395,6 +395,9 @@ const std::vector<Option>& options() {
        [](AppConfig& c, auto o, auto v) {
          c.tx_rate = parse_uint<uint64_t>(o, v, 0, 1'000'000'000'000ull);
        }},
+      {"--synth", true,
+       "PORT:SPEC, synthetic traffic on a net_null port (docs/synthetic-traffic.md); repeatable",
+       [](AppConfig& c, auto, auto v) { c.synth.emplace_back(v); }},
       {"--cycles", false, "measure TSC cycles per packet per stage (rx, engine, tx; rtc model)",
        [](AppConfig& c, auto, auto) { c.cycles = true; }},
       {"--interactive", false, "(-i) the interactive console: start, stop, show ..., quit",

@@ -116,12 +116,13 @@ struct AppConfig {
   bool print_topology = false;
   bool quiet = false;  // no periodic stats, only the summary
   // Generators (txonly, flowgen).
-  uint16_t tx_pkt_len = 64;   // --txpkts: frame length generated
-  uint32_t gen_flows = 1024;  // flowgen: distinct 5-tuples
-  uint64_t tx_rate = 0;       // packets per second per lcore; 0 = as fast as possible
-  bool cycles = false;        // --cycles: TSC cycles per packet per stage
-  bool interactive = false;   // -i: the testpmd-style console
-  bool auto_start = false;    // with -i: start forwarding before the prompt
+  uint16_t tx_pkt_len = 64;        // --txpkts: frame length generated
+  uint32_t gen_flows = 1024;       // flowgen: distinct 5-tuples
+  uint64_t tx_rate = 0;            // packets per second per lcore; 0 = as fast as possible
+  std::vector<std::string> synth;  // --synth PORT:SPEC (parsed by drivers/synth)
+  bool cycles = false;             // --cycles: TSC cycles per packet per stage
+  bool interactive = false;        // -i: the testpmd-style console
+  bool auto_start = false;         // with -i: start forwarding before the prompt
 
   // Pipeline model.
   Model model = Model::kRtc;

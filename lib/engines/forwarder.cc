@@ -23,6 +23,7 @@
 #include "engines/pipeline.hh"
 #include "engines/rxonly.hh"
 #include "engines/validate.hh"
+#include "runtime/rx_timestamp.hh"
 #include "runtime/signals.hh"
 
 namespace deltaplane::engines {
@@ -132,15 +133,20 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
   };
   auto stream_of = [&](uint16_t rx_port, uint16_t rx_queue, uint16_t tx_port, uint16_t tx_queue) {
     uint8_t offload = 0;
-    for (const auto& p : ports_)
+    bool stamped = false;
+    for (const auto& p : ports_) {
       if (p.id == tx_port) offload = p.tx_csum_offload;
+      if (p.id == rx_port) stamped = p.arrival_stamped;
+    }
     return Stream{rx_port,
                   rx_queue,
                   tx_port,
                   tx_queue,
                   is_wan_port(rx_port) ? StreamRole::kWan : StreamRole::kLan,
-                  offload};
+                  offload,
+                  stamped};
   };
+  const int tsc_offset = runtime::rx_tsc_field_offset();
 
   if (!pipeline) {
     for (const auto& lp : placement.lcores) {
@@ -154,6 +160,7 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
         const auto& st = lp.streams[i];
         ctx->streams[i] = stream_of(st.rx_port, st.rx_queue, st.tx_port, st.tx_queue);
       }
+      ctx->pipe.tsc_offset = tsc_offset;
       if (!lp.streams.empty()) add_codec(ctx);
     }
     return;
@@ -167,10 +174,6 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
   for (const auto& p : ports_)
     if (p.id >= kMaxPorts)
       throw Error("--model pipeline: port ids must be below " + std::to_string(kMaxPorts));
-  static const rte_mbuf_dynfield tsc_field = {"deltaplane_rx_tsc", sizeof(uint64_t),
-                                              alignof(uint64_t), 0};
-  const int tsc_offset = rte_mbuf_dynfield_register(&tsc_field);
-  if (tsc_offset < 0) throw Error("cannot register the mbuf timestamp field");
   for (const auto& r : plan.work_rings)
     rings_.push_back(
         std::make_unique<Ring>(r.name, cfg.ring_size, r.socket, r.single_producer(), true));
@@ -506,6 +509,13 @@ stats::Snapshot Forwarder::snapshot() const {
     }
     s.latency.push_back({"rx_to_worker", to_worker.summarize(ns_per_cycle)});
     s.latency.push_back({"rx_to_tx", to_tx.summarize(ns_per_cycle)});
+  } else if (std::any_of(ports_.begin(), ports_.end(),
+                         [](const PortDesc& p) { return p.arrival_stamped; })) {
+    stats::HistogramMerge to_tx;
+    for (const auto& c : contexts_)
+      to_tx.add(c->latency);
+    s.latency.push_back(
+        {"arrival_to_tx", to_tx.summarize(1e9 / static_cast<double>(rte_get_tsc_hz()))});
   }
   for (const auto& pd : pools_)
     s.pools.push_back({pd.name, pd.socket, pd.pool->size, rte_mempool_in_use_count(pd.pool)});
@@ -523,6 +533,7 @@ stats::Snapshot Forwarder::snapshot() const {
       ps.hw_oerrors = hw.oerrors;
       ps.hw_rx_nombuf = hw.rx_nombuf;
     }
+    if (p.extra_stats) p.extra_stats(ps);
     s.ports.push_back(ps);
   }
   auto port_slot = [&](uint16_t id) -> stats::PortSnapshot* {

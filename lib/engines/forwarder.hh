@@ -28,7 +28,10 @@ struct PortDesc {
   uint16_t id = 0;
   std::string name;
   int socket = -1;
-  uint8_t tx_csum_offload = 0;  // kTxCsum* bits enabled on the port
+  uint8_t tx_csum_offload = 0;   // kTxCsum* bits enabled on the port
+  bool arrival_stamped = false;  // RX frames carry their arrival TSC (synthetic source)
+  // Adds a driver's own counters (e.g. the synthetic source's) to the port's.
+  std::function<void(stats::PortSnapshot&)> extra_stats;
 };
 
 struct PoolDesc {

@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "engines/lcore_context.hh"
+#include "runtime/rx_timestamp.hh"
 
 namespace deltaplane::engines {
 
@@ -94,6 +95,15 @@ inline uint16_t admit(rte_mbuf** pkts, uint16_t n, stats::StreamCounters& sc, Lc
   return n;
 }
 
+// Streams from a port that stamps arrival times (the synthetic source): the
+// time each frame waited, in the modelled RX ring and here, up to its TX.
+[[gnu::noinline]] inline void record_arrival_latency(rte_mbuf** pkts, uint16_t n,
+                                                     LcoreContext& ctx) noexcept {
+  const uint64_t now = rte_rdtsc();
+  for (uint16_t i = 0; i < n; ++i)
+    ctx.latency.record(now - runtime::rx_tsc(pkts[i], ctx.pipe.tsc_offset));
+}
+
 }  // namespace detail
 
 // kCycles (--cycles) reads the TSC around each stage of a non-empty burst and
@@ -143,6 +153,8 @@ int fwd_lcore_main(void* arg) noexcept {
         for (uint16_t i = 0; i < n; ++i)
           tx_bytes += pkts[i]->pkt_len;
       }
+      if (s.stamped) [[unlikely]]
+        detail::record_arrival_latency(pkts, n, ctx);
       const uint16_t sent = rte_eth_tx_burst(s.tx_port, s.tx_queue, pkts, n);
       if (sent == n) [[likely]] {
         sc.tx_packets.add(n);

@@ -39,6 +39,7 @@ struct Stream {
   uint16_t rx_port = 0, rx_queue = 0, tx_port = 0, tx_queue = 0;
   StreamRole role = StreamRole::kLan;
   uint8_t tx_csum_offload = 0;  // kTxCsum* bits the TX port does in hardware
+  bool stamped = false;         // RX port stamps arrival times: record arrival->TX latency
 };
 
 struct CodecLcoreState;  // engines/codec_state.hh
@@ -99,7 +100,8 @@ struct alignas(64) LcoreContext {
   std::atomic<bool> paused_ack{false};  // this lcore has seen kPaused and stopped polling
   stats::LcoreCounters counters;
   std::array<stats::StreamCounters, kMaxStreamsPerLcore> stream_counters;
-  stats::LatencyHistogram latency;  // pipeline: RX->worker (workers), RX->TX (TX lcores)
+  // pipeline: RX->worker (workers), RX->TX (TX lcores); rtc: arrival->TX of stamped streams
+  stats::LatencyHistogram latency;
 };
 
 }  // namespace deltaplane::engines

@@ -89,7 +89,7 @@ int pipeline_rx_main(void* arg) noexcept {
         out_n[w] = 0;
       for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
-        detail::rx_tsc(m, pl.tsc_offset) = now;
+        if (!s.stamped) detail::rx_tsc(m, pl.tsc_offset) = now;  // else: arrival time
         m->port = s.rx_port;
         const uint16_t w = static_cast<uint16_t>(flow_hash_of(m) % workers);
         out[w][out_n[w]++] = m;

@@ -1,0 +1,335 @@
+#include "synth/frame_source.hh"
+
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+
+#include "packet/checksum.hh"
+
+namespace deltaplane::drivers::synth {
+namespace {
+
+constexpr uint64_t splitmix64(uint64_t x) noexcept {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+inline void be16(uint8_t* p, uint16_t v) noexcept {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+inline void be32(uint8_t* p, uint32_t v) noexcept {
+  be16(p, static_cast<uint16_t>(v >> 16));
+  be16(p + 2, static_cast<uint16_t>(v));
+}
+inline void be64(uint8_t* p, uint64_t v) noexcept {
+  be32(p, static_cast<uint32_t>(v >> 32));
+  be32(p + 4, static_cast<uint32_t>(v));
+}
+
+// Unfolded sum of the native 16-bit words of an even number of bytes.
+inline uint64_t word_sum(const uint8_t* p, uint32_t len) noexcept {
+  uint64_t s = 0;
+  for (uint32_t i = 0; i + 1 < len; i += 2) {
+    uint16_t w;
+    std::memcpy(&w, p + i, 2);
+    s += w;
+  }
+  return s;
+}
+
+// Writes v as exactly `digits` decimal digits (zero-padded, high digits cut).
+inline void decimal(uint8_t* p, uint64_t v, int digits) noexcept {
+  for (int i = digits - 1; i >= 0; --i) {
+    p[i] = static_cast<uint8_t>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// A stored checksum changed so that it is wrong in ones'-complement terms too
+// (never 0x0000 or 0xffff, which mean the same sum).
+inline uint16_t corrupt(uint16_t c) noexcept {
+  uint16_t b = c ^ 0x0101;
+  if (b == 0 || b == 0xffff) b = c ^ 0x0202;
+  return b;
+}
+
+constexpr uint8_t kDstMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+constexpr uint8_t kSrcMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+constexpr uint16_t kImix[12] = {64, 64, 64, 64, 64, 64, 64, 576, 576, 576, 576, 1500};
+constexpr uint16_t kDstPorts[8] = {53, 80, 443, 4789, 5001, 8080, 9000, 1883};
+constexpr uint32_t kRandomPoolSpan = 65536;  // payload start offsets drawn from here
+constexpr uint64_t kTsBaseMs = 1800000000000ull;
+
+constexpr uint32_t fraction16(double f) noexcept {
+  return static_cast<uint32_t>(f * 65536.0);
+}
+
+}  // namespace
+
+void FrameSource::Pool::index() {
+  if (bytes.size() & 1) bytes.push_back(0);
+  prefix.assign(bytes.size() / 2 + 1, 0);
+  for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
+    uint16_t w;
+    std::memcpy(&w, &bytes[i], 2);
+    prefix[i / 2 + 1] = prefix[i / 2] + w;
+  }
+}
+
+uint64_t FrameSource::Pool::sum(uint32_t off, uint32_t len) const noexcept {
+  uint64_t s = prefix[(off + len) / 2] - prefix[off / 2];
+  if (len & 1) s += bytes[off + len - 1];  // odd tail, zero-padded (native little-endian)
+  return s;
+}
+
+FrameSource::FrameSource(const TrafficSpec& spec, uint16_t queue, uint16_t nb_queues)
+    : spec_(spec), queue_(queue), nb_queues_(nb_queues ? nb_queues : 1) {
+  local_flows_ = spec.flows / nb_queues_ + (queue_ < spec.flows % nb_queues_ ? 1 : 0);
+  if (local_flows_ == 0) local_flows_ = 1;  // more queues than flows: queue repeats flow q
+  seed_ = splitmix64(spec.seed * 0x100000001b3ull + queue);
+  stride_ = 0;
+  if (local_flows_ > 1) {
+    stride_ = static_cast<uint32_t>(splitmix64(seed_) % (local_flows_ - 1)) + 1;
+    while (std::gcd(stride_, local_flows_) != 1)
+      stride_ = stride_ + 1 < local_flows_ ? stride_ + 1 : 1;
+  }
+  max_frame_ = spec.size_model == SizeModel::kImix ? 1500 : spec.size_max;
+  if (max_frame_ < 14 + 40 + 20) max_frame_ = 14 + 40 + 20;
+  invalid_threshold_ = static_cast<uint32_t>(spec.invalid * double(1u << 24));
+  if (spec.invalid >= 1.0) invalid_threshold_ = 1u << 24;
+
+  // Random pool: payload slices start anywhere (even) in the first 64 KiB.
+  random_.bytes.resize(kRandomPoolSpan + max_frame_);
+  uint64_t x = spec.seed ^ 0x5eed;
+  for (size_t i = 0; i < random_.bytes.size(); i += 8) {
+    x = splitmix64(x);
+    std::memcpy(&random_.bytes[i], &x, std::min<size_t>(8, random_.bytes.size() - i));
+  }
+  random_.index();
+
+  // Records: one record template repeated; the leading span (sequence number,
+  // timestamp, sensor id) is rewritten per frame.
+  std::string rec;
+  if (spec.payload == PayloadModel::kBinary) {
+    rec.assign(32, '\0');
+    auto* r = reinterpret_cast<uint8_t*>(rec.data());
+    be16(r + 20, 2150);  // temperature, centi-degrees
+    be16(r + 22, 1);     // status ok
+    std::memcpy(r + 24, "dpsynth\n", 8);
+    span_len_ = 20;  // seq (8), timestamp us (8), sensor (4)
+  } else {
+    rec =
+        "{\"seq\":0000000000,\"ts\":0000000000000,\"sensor\":00000000,"
+        "\"temp\":21.50,\"unit\":\"C\",\"status\":\"ok\"}";
+    span_len_ = static_cast<uint32_t>(rec.find(",\"temp\""));
+    if (span_len_ & 1) ++span_len_;  // spans cover whole 16-bit words
+    rec += (rec.size() & 1) ? "\n" : " \n";
+  }
+  record_len_ = static_cast<uint32_t>(rec.size());
+  while (records_.bytes.size() < max_frame_)
+    records_.bytes.insert(records_.bytes.end(), rec.begin(), rec.end());
+  records_.index();
+  span_template_sum_ = word_sum(records_.bytes.data(), span_len_);
+}
+
+FrameSource::Cursor FrameSource::cursor_at(uint64_t index) const noexcept {
+  Cursor c;
+  c.index = index;
+  c.slot = static_cast<uint32_t>(index % local_flows_);
+  c.round = index / local_flows_;
+  c.flow = static_cast<uint32_t>((uint64_t{c.slot} * stride_) % local_flows_);
+  return c;
+}
+
+uint64_t FrameSource::payload(const Cursor& c, uint32_t flow, uint64_t fh, uint64_t h, uint8_t* dst,
+                              uint32_t len) const noexcept {
+  switch (spec_.payload) {
+    case PayloadModel::kRandom: {
+      const uint32_t off = static_cast<uint32_t>(h >> 8) & (kRandomPoolSpan - 2);
+      std::memcpy(dst, &random_.bytes[off], len);
+      return random_.sum(off, len);
+    }
+    case PayloadModel::kRepeat: {
+      const uint32_t off = static_cast<uint32_t>(fh >> 24) & (kRandomPoolSpan - 2);
+      std::memcpy(dst, &random_.bytes[off], len);
+      return random_.sum(off, len);
+    }
+    case PayloadModel::kRecords:
+    case PayloadModel::kBinary: break;
+  }
+  std::memcpy(dst, records_.bytes.data(), len);
+  uint64_t sum = records_.sum(0, len);
+  if (len < span_len_) return sum;
+  uint8_t span[64];
+  std::memcpy(span, records_.bytes.data(), span_len_);
+  if (spec_.payload == PayloadModel::kBinary) {
+    be64(span, c.round);
+    be64(span + 8, (kTsBaseMs + c.round * 10) * 1000);
+    be32(span + 16, flow);
+  } else {
+    decimal(span + 7, c.round, 10);
+    decimal(span + 23, kTsBaseMs + c.round * 10, 13);
+    decimal(span + 46, flow, 8);
+  }
+  const uint64_t span_sum = word_sum(span, span_len_);
+  uint32_t n = 0;
+  for (uint32_t o = 0; o + span_len_ <= len; o += record_len_, ++n)
+    std::memcpy(dst + o, span, span_len_);
+  return sum - n * span_template_sum_ + n * span_sum;
+}
+
+uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info) const noexcept {
+  const uint32_t flow = c.flow * nb_queues_ + queue_;
+  const uint64_t fh = splitmix64(spec_.seed ^ (uint64_t{flow} * 0x9e3779b97f4a7c15ull));
+  const uint64_t h = splitmix64(seed_ ^ c.index);
+  const bool v6 = (fh & 0xffff) < fraction16(spec_.ipv6);
+  const bool tcp = ((fh >> 16) & 0xffff) < fraction16(spec_.tcp);
+  const uint8_t proto = tcp ? 6 : 17;
+
+  uint32_t size = spec_.size_min;
+  if (spec_.size_model == SizeModel::kRange)
+    size += static_cast<uint32_t>(((h & 0xffffffff) * (spec_.size_max - spec_.size_min + 1)) >> 32);
+  else if (spec_.size_model == SizeModel::kImix)
+    size = kImix[((h & 0xffff) * 12) >> 16];
+  const uint32_t ip_len = v6 ? 40 : 20, l4_hdr = tcp ? 20 : 8;
+  const uint32_t hdr = 14 + ip_len + l4_hdr;
+  if (size < hdr) size = hdr;
+  const uint32_t l4_len = size - 14 - ip_len;
+
+  // Ethernet.
+  std::memcpy(buf, kDstMac, 6);
+  std::memcpy(buf + 6, kSrcMac, 6);
+  be16(buf + 12, v6 ? 0x86dd : 0x0800);
+  uint8_t* ip = buf + 14;
+  uint8_t* l4 = ip + ip_len;
+  uint64_t sum;
+  if (!v6) {
+    ip[0] = 0x45;
+    ip[1] = 0;
+    be16(ip + 2, static_cast<uint16_t>(20 + l4_len));
+    be16(ip + 4, static_cast<uint16_t>(c.round));
+    be16(ip + 6, 0x4000);  // DF
+    ip[8] = 64;
+    ip[9] = proto;
+    ip[10] = ip[11] = 0;
+    be32(ip + 12, 0x0a000000u | (flow & 0xffffff));
+    be32(ip + 16, 0xc6120000u | static_cast<uint32_t>((fh >> 40) & 0x1ffff));
+    const uint16_t hc = packet::ipv4_header_checksum(ip);
+    std::memcpy(ip + 10, &hc, 2);
+    sum = packet::ipv4_pseudo_sum(ip, proto, l4_len);
+  } else {
+    be32(ip, 0x60000000u | static_cast<uint32_t>(fh & 0xfffff));  // flow label
+    be16(ip + 4, static_cast<uint16_t>(l4_len));
+    ip[6] = proto;
+    ip[7] = 64;
+    std::memset(ip + 8, 0, 32);
+    be16(ip + 8, 0xfd00);
+    be16(ip + 10, 0x00dd);
+    be32(ip + 20, flow);
+    be16(ip + 24, 0x2001);
+    be16(ip + 26, 0x0002);
+    be32(ip + 36, static_cast<uint32_t>(fh >> 32));
+    sum = packet::ipv6_pseudo_sum(ip, proto, l4_len);
+  }
+  const uint16_t sport = static_cast<uint16_t>(1024 + (((fh >> 8) & 0xffff) * 60000 >> 16));
+  be16(l4, sport);
+  be16(l4 + 2, kDstPorts[(fh >> 56) & 7]);
+  if (tcp) {
+    be32(l4 + 4, static_cast<uint32_t>(c.round * 1000));
+    be32(l4 + 8, 0);
+    l4[12] = 0x50;
+    l4[13] = 0x18;  // PSH, ACK
+    be16(l4 + 14, 65535);
+    be32(l4 + 16, 0);  // checksum, urgent pointer
+  } else {
+    be16(l4 + 4, static_cast<uint16_t>(l4_len));
+    be16(l4 + 6, 0);
+  }
+  sum += word_sum(l4, l4_hdr) + payload(c, flow, fh, h, l4 + l4_hdr, l4_len - l4_hdr);
+  uint16_t l4c = static_cast<uint16_t>(~packet::checksum_fold(sum));
+  if (!tcp && l4c == 0) l4c = 0xffff;
+  uint8_t* l4c_at = l4 + (tcp ? 16 : 6);
+  std::memcpy(l4c_at, &l4c, 2);
+
+  InvalidKind kind = InvalidKind::kNone;
+  if (((h >> 32) & 0xffffff) < invalid_threshold_) [[unlikely]] {
+    kind = spec_.kinds[((h >> 56) * spec_.kinds.size()) >> 8];
+    if (v6 && kind == InvalidKind::kTtlZero) kind = InvalidKind::kIpLength;
+    if (v6 && kind == InvalidKind::kIpChecksum) kind = InvalidKind::kL4Checksum;
+    switch (kind) {
+      case InvalidKind::kNone: break;
+      case InvalidKind::kRunt: size = 12; break;
+      case InvalidKind::kIpVersion: ip[0] = static_cast<uint8_t>((ip[0] & 0x0f) | 0x70); break;
+      case InvalidKind::kIpLength:
+        if (v6) {
+          be16(ip + 4, static_cast<uint16_t>(l4_len + 100));
+        } else {
+          be16(ip + 2, static_cast<uint16_t>(20 + l4_len + 100));
+          ip[10] = ip[11] = 0;
+          const uint16_t hc = packet::ipv4_header_checksum(ip);
+          std::memcpy(ip + 10, &hc, 2);
+        }
+        break;
+      case InvalidKind::kIpChecksum: {
+        uint16_t hc;
+        std::memcpy(&hc, ip + 10, 2);
+        hc = corrupt(hc);
+        std::memcpy(ip + 10, &hc, 2);
+        break;
+      }
+      case InvalidKind::kTtlZero: {
+        ip[8] = 0;
+        ip[10] = ip[11] = 0;
+        const uint16_t hc = packet::ipv4_header_checksum(ip);
+        std::memcpy(ip + 10, &hc, 2);
+        break;
+      }
+      case InvalidKind::kL4Length:
+        if (tcp)
+          l4[12] = 0x40;
+        else
+          be16(l4 + 4, static_cast<uint16_t>(l4_len + 50));
+        break;
+      case InvalidKind::kL4Checksum: {
+        const uint16_t bad = corrupt(l4c);
+        std::memcpy(l4c_at, &bad, 2);
+        break;
+      }
+    }
+  }
+  if (info) {
+    info->flow = flow;
+    info->flow_seq = c.round;
+    info->hash = static_cast<uint32_t>(fh);
+    info->len = static_cast<uint16_t>(size);
+    info->ipv6 = v6;
+    info->tcp = tcp;
+    info->kind = kind;
+  }
+  return static_cast<uint16_t>(size);
+}
+
+packet::Verdict FrameSource::expected_verdict(const FrameInfo& f,
+                                              const packet::Options& opt) noexcept {
+  using packet::Verdict;
+  switch (f.kind) {
+    case InvalidKind::kNone: return Verdict::kOk;
+    case InvalidKind::kRunt: return Verdict::kRunt;
+    case InvalidKind::kIpVersion:
+      return f.ipv6 ? Verdict::kIpv6BadVersion : Verdict::kIpv4BadVersion;
+    case InvalidKind::kIpLength:
+      return f.ipv6 ? Verdict::kIpv6BadPayloadLength : Verdict::kIpv4BadTotalLength;
+    case InvalidKind::kIpChecksum:
+      return opt.verify_ipv4_checksum ? Verdict::kIpv4BadChecksum : Verdict::kOk;
+    case InvalidKind::kTtlZero: return opt.drop_ttl_zero ? Verdict::kIpv4TtlZero : Verdict::kOk;
+    case InvalidKind::kL4Length: return f.tcp ? Verdict::kTcpBadDataOffset : Verdict::kUdpBadLength;
+    case InvalidKind::kL4Checksum:
+      return opt.verify_l4_checksum ? Verdict::kL4BadChecksum : Verdict::kOk;
+  }
+  return Verdict::kOk;
+}
+
+}  // namespace deltaplane::drivers::synth

@@ -1,0 +1,98 @@
+// Builds synthetic frames with real headers: Ethernet, IPv4 or IPv6, TCP or
+// UDP, lengths and checksums right (unless the frame is made invalid on
+// purpose). Frame k of a queue is a pure function of (spec, queue, k); no
+// per-flow state is kept, so millions of flows cost no memory.
+//
+// Flows are visited round-robin in a seeded permutation, so frame k belongs to
+// flow perm(k mod F) and is that flow's (k / F)-th frame: the records payload
+// uses that number as its sequence counter and timestamp. The per-frame cost is
+// a copy of the payload plus O(1) checksum arithmetic: payload sums come from
+// prefix sums over the pools the payloads are copied from.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "packet/validate.hh"
+#include "synth/traffic_spec.hh"
+
+namespace deltaplane::drivers::synth {
+
+// Addresses (RFC 2544 / RFC 5180 benchmarking ranges for destinations).
+//   IPv4: 10.0.0.0/8 + flow  ->  198.18.0.0/15      IPv6: fd00:dd::flow -> 2001:2::/48
+struct FrameInfo {
+  uint32_t flow = 0;      // global flow number, 0..flows-1
+  uint64_t flow_seq = 0;  // this frame's number within its flow
+  uint32_t hash = 0;      // flow hash (given to the app as the RSS hash)
+  uint16_t len = 0;
+  bool ipv6 = false, tcp = false;
+  InvalidKind kind = InvalidKind::kNone;
+};
+
+class FrameSource {
+ public:
+  // queue/nb_queues: flows are split so that queue q owns flows f with f % nb_queues == q.
+  FrameSource(const TrafficSpec& spec, uint16_t queue, uint16_t nb_queues);
+
+  // Where the next frame comes from; advancing is division-free.
+  struct Cursor {
+    uint64_t index = 0;  // frame number on this queue
+    uint32_t slot = 0;   // index % local_flows
+    uint32_t flow = 0;   // permuted local flow of this slot
+    uint64_t round = 0;  // index / local_flows
+  };
+  Cursor cursor_at(uint64_t index) const noexcept;
+  void advance(Cursor& c) const noexcept {
+    ++c.index;
+    if (++c.slot == local_flows_) {
+      c.slot = 0;
+      c.flow = 0;
+      ++c.round;
+    } else {
+      c.flow += stride_;
+      if (c.flow >= local_flows_) c.flow -= local_flows_;
+    }
+  }
+
+  // Writes the frame at `c` into buf (at least max_frame() bytes); returns its
+  // length. info, when not null, says what was built.
+  uint16_t build(const Cursor& c, uint8_t* buf, FrameInfo* info = nullptr) const noexcept;
+  uint16_t build(uint64_t index, uint8_t* buf, FrameInfo* info = nullptr) const noexcept {
+    return build(cursor_at(index), buf, info);
+  }
+
+  uint16_t max_frame() const noexcept { return max_frame_; }
+  uint32_t local_flows() const noexcept { return local_flows_; }
+
+  // The verdict the validator gives a frame built with `info` under `opt`.
+  static packet::Verdict expected_verdict(const FrameInfo& info,
+                                          const packet::Options& opt) noexcept;
+
+ private:
+  // A byte pool payloads are copied from, with prefix sums of its native
+  // 16-bit words so the sum of any even-offset slice is two lookups.
+  struct Pool {
+    std::vector<uint8_t> bytes;
+    std::vector<uint64_t> prefix;  // prefix[i] = sum of words 0..i-1
+    void index();
+    uint64_t sum(uint32_t off, uint32_t len) const noexcept;  // off even
+  };
+
+  uint64_t payload(const Cursor& c, uint32_t flow, uint64_t fh, uint64_t h, uint8_t* dst,
+                   uint32_t len) const noexcept;  // copies it, returns its unfolded sum
+
+  TrafficSpec spec_;
+  uint16_t queue_, nb_queues_;
+  uint32_t local_flows_;
+  uint32_t stride_;  // coprime with local_flows_: the flow permutation
+  uint64_t seed_;    // per queue
+  uint16_t max_frame_;
+  uint32_t invalid_threshold_;  // of 2^24
+  Pool random_;                 // random, repeat
+  Pool records_;                // records, binary: the record repeated
+  uint32_t record_len_ = 0;     // even
+  uint32_t span_len_ = 0;       // leading bytes of a record that change per frame
+  uint64_t span_template_sum_ = 0;
+};
+
+}  // namespace deltaplane::drivers::synth

@@ -1,0 +1,181 @@
+// The synthetic frames against the scalar reference validator and checksums:
+// valid frames are valid (lengths, IPv4 and L4 checksums right), invalid ones
+// fail for exactly the reason the source says, and a seed repeats a stream.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "packet/validate.hh"
+#include "synth/frame_source.hh"
+
+namespace deltaplane::drivers::synth {
+namespace {
+
+packet::Options strict() {
+  packet::Options o;
+  o.verify_l4_checksum = true;
+  o.verify_ipv4_checksum = true;
+  o.drop_ttl_zero = true;
+  return o;
+}
+
+TrafficSpec spec_of(const std::string& text) {
+  return parse_traffic_spec(text);
+}
+
+// Every payload model, size model and address/protocol mix: all frames valid.
+TEST(FrameSource, ValidFramesAreValid) {
+  uint64_t checked = 0;
+  for (const char* payload : {"random", "records", "binary", "repeat"})
+    for (const char* size : {"64", "60-1500", "imix", "1500", "9000"}) {
+      const std::string text = std::string("flows=777,ipv6=0.5,tcp=0.5,payload=") + payload +
+                               ",size=" + size + ",seed=11";
+      FrameSource src(spec_of(text), 0, 1);
+      std::vector<uint8_t> buf(src.max_frame());
+      auto cur = src.cursor_at(0);
+      for (int i = 0; i < 3000; ++i, src.advance(cur)) {
+        FrameInfo info;
+        const uint16_t len = src.build(cur, buf.data(), &info);
+        packet::Parsed parsed;
+        const auto v = packet::validate_reference(buf.data(), len, strict(), &parsed);
+        ASSERT_EQ(v, packet::Verdict::kOk)
+            << text << " frame " << i << ": " << packet::verdict_name(v) << " len " << len;
+        ASSERT_EQ(len, info.len);
+        ++checked;
+      }
+    }
+  std::printf("synth: %llu valid frames checked against the reference validator\n",
+              static_cast<unsigned long long>(checked));
+}
+
+// Frame sizes follow the model; headers always fit.
+TEST(FrameSource, SizeModels) {
+  std::vector<uint8_t> buf(9600);
+  {
+    FrameSource src(spec_of("size=100-300,ipv6=0.5,tcp=0.5"), 0, 1);
+    std::set<uint16_t> seen;
+    for (uint64_t i = 0; i < 20000; ++i) {
+      const uint16_t len = src.build(i, buf.data());
+      ASSERT_GE(len, 100);
+      ASSERT_LE(len, 300);
+      seen.insert(len);
+    }
+    EXPECT_GT(seen.size(), 190u);  // the whole range is used
+  }
+  {
+    FrameSource src(spec_of("size=imix,ipv6=0"), 0, 1);
+    std::map<uint16_t, int> n;
+    for (uint64_t i = 0; i < 120000; ++i)
+      ++n[src.build(i, buf.data())];
+    ASSERT_EQ(n.size(), 3u);
+    EXPECT_NEAR(n[64] / 120000.0, 7 / 12.0, 0.01);
+    EXPECT_NEAR(n[576] / 120000.0, 4 / 12.0, 0.01);
+    EXPECT_NEAR(n[1500] / 120000.0, 1 / 12.0, 0.01);
+  }
+  {
+    FrameSource src(spec_of("size=64,ipv6=1,tcp=1"), 0, 1);  // 14+40+20 > 64
+    EXPECT_EQ(src.build(0, buf.data()), 74);
+  }
+}
+
+// Same seed, same frames; the incremental cursor equals direct indexing; a
+// different seed gives a different stream.
+TEST(FrameSource, SeedRepeatsBitForBit) {
+  const auto spec = spec_of("flows=1000,size=imix,ipv6=0.3,payload=random,invalid=0.05,seed=5");
+  FrameSource a(spec, 1, 2), b(spec, 1, 2);
+  auto other = spec;
+  other.seed = 6;
+  FrameSource c(other, 1, 2);
+  std::vector<uint8_t> fa(1600), fb(1600), fc(1600);
+  auto cur = a.cursor_at(0);
+  int differ = 0;
+  for (uint64_t i = 0; i < 50000; ++i, a.advance(cur)) {
+    const uint16_t la = a.build(cur, fa.data());
+    const uint16_t lb = b.build(i, fb.data());
+    ASSERT_EQ(la, lb) << i;
+    ASSERT_EQ(0, std::memcmp(fa.data(), fb.data(), la)) << "frame " << i;
+    const uint16_t lc = c.build(i, fc.data());
+    differ += lc != la || std::memcmp(fa.data(), fc.data(), la) != 0;
+  }
+  EXPECT_GT(differ, 49000);
+}
+
+// Round-robin over a permutation: each window of F frames holds every flow of
+// the queue once; queues own disjoint flows that together are all of them.
+TEST(FrameSource, FlowsArePermutedAndSplitAcrossQueues) {
+  const auto spec = spec_of("flows=1001,seed=3");
+  std::set<uint32_t> all;
+  std::vector<uint8_t> buf(1600);
+  for (uint16_t q = 0; q < 3; ++q) {
+    FrameSource src(spec, q, 3);
+    std::set<uint32_t> window;
+    for (uint64_t i = 0; i < src.local_flows(); ++i) {
+      FrameInfo info;
+      src.build(i, buf.data(), &info);
+      EXPECT_EQ(info.flow % 3, q);
+      EXPECT_EQ(info.flow_seq, 0u);
+      window.insert(info.flow);
+    }
+    EXPECT_EQ(window.size(), src.local_flows());
+    FrameInfo next;
+    src.build(src.local_flows(), buf.data(), &next);
+    EXPECT_EQ(next.flow_seq, 1u);
+    all.insert(window.begin(), window.end());
+  }
+  EXPECT_EQ(all.size(), 1001u);
+}
+
+// Records payload: a flow's k-th frame carries seq k; consecutive frames of a
+// flow differ in a few bytes only (what the delta codec exploits).
+TEST(FrameSource, RecordsChangeSlowly) {
+  FrameSource src(spec_of("flows=4,size=1000,payload=records,ipv6=0,tcp=0"), 0, 1);
+  std::array<std::vector<uint8_t>, 2> f{std::vector<uint8_t>(1600), std::vector<uint8_t>(1600)};
+  FrameInfo a, b;
+  const uint16_t len = src.build(4 * 7, f[0].data(), &a);  // frame 7 of some flow
+  src.build(4 * 8, f[1].data(), &b);
+  ASSERT_EQ(a.flow, b.flow);
+  EXPECT_EQ(a.flow_seq, 7u);
+  const std::string payload(reinterpret_cast<const char*>(f[0].data()) + 42, len - 42);
+  EXPECT_EQ(payload.rfind("{\"seq\":0000000007,", 0), 0u) << payload.substr(0, 40);
+  int changed = 0;
+  for (uint16_t i = 0; i < len; ++i)
+    changed += f[0][i] != f[1][i];
+  EXPECT_GT(changed, 0);
+  EXPECT_LT(changed, len / 10);
+}
+
+// Invalid frames: the reference validator's verdict is the one the source
+// announces, for every kind, on IPv4 and IPv6, TCP and UDP.
+TEST(FrameSource, InvalidFramesFailForTheAnnouncedReason) {
+  const auto opt = strict();
+  FrameSource src(spec_of("flows=5000,size=60-1500,ipv6=0.5,tcp=0.5,invalid=0.3,seed=21"), 0, 1);
+  std::vector<uint8_t> buf(1600);
+  std::map<InvalidKind, int> kinds;
+  int invalid = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    FrameInfo info;
+    const uint16_t len = src.build(static_cast<uint64_t>(i), buf.data(), &info);
+    packet::Parsed parsed;
+    const auto got = packet::validate_reference(buf.data(), len, opt, &parsed);
+    const auto want = FrameSource::expected_verdict(info, opt);
+    ASSERT_EQ(got, want) << "frame " << i << " kind " << invalid_kind_name(info.kind) << " v6 "
+                         << info.ipv6 << " tcp " << info.tcp << ": got "
+                         << packet::verdict_name(got);
+    if (info.kind != InvalidKind::kNone) {
+      ++invalid;
+      ++kinds[info.kind];
+    }
+  }
+  EXPECT_NEAR(invalid / double(n), 0.3, 0.01);
+  EXPECT_EQ(kinds.size(), kInvalidKindCount);
+  std::printf("synth: %d frames, %d invalid, verdicts equal to the announced ones\n", n, invalid);
+}
+
+}  // namespace
+}  // namespace deltaplane::drivers::synth
