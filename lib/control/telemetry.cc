@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "base/version.hh"
+#include "control/control_request.hh"
 #include "engines/forwarder.hh"
 #include "runtime/signals.hh"
 #include "stats/drop_reason.hh"
@@ -316,68 +317,27 @@ int reply_ok(rte_tel_data* d, const std::string& what) {
 // telemetry callbacks (a fixed table in DPDK; driver plugins register many commands):
 //   reset | stop | start | shutdown | stats_period | stats_period=<seconds>
 int cmd_control(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
-  if (params.size() > 64) return reply_error(d, "parameter too long");
-  std::string_view verb = params, arg;
-  bool has_arg = false;
-  if (size_t eq = params.find('='); eq != params.npos) {
-    verb = params.substr(0, eq);
-    arg = params.substr(eq + 1);
-    has_arg = true;
+  const ControlRequest req = parse_control_request(params);
+  if (!req.error.empty()) return reply_error(d, req.error);
+  switch (req.verb) {
+    case ControlVerb::kReset: f.reset_counters(); return reply_ok(d, "counters reset");
+    case ControlVerb::kStop: f.pause(); return reply_ok(d, "forwarding stopped");
+    case ControlVerb::kStart: f.resume(); return reply_ok(d, "forwarding started");
+    case ControlVerb::kShutdown: runtime::request_stop(); return reply_ok(d, "shutting down");
+    case ControlVerb::kKeyframeInterval:
+      if (!config::engine_uses_codec(f.config().engine))
+        return reply_error(d, "keyframe_interval: no codec engine is running");
+      if (req.packets) f.set_keyframe_interval(*req.packets);
+      rte_tel_data_start_dict(d);
+      add_u64(d, "keyframe_interval", f.keyframe_interval());
+      return 0;
+    case ControlVerb::kStatsPeriod:
+      if (req.seconds) f.set_stats_period(*req.seconds);
+      rte_tel_data_start_dict(d);
+      add_u64(d, "stats_period_ms", static_cast<uint64_t>(f.stats_period() * 1e3));
+      return 0;
   }
-  auto no_arg = [&] {
-    if (has_arg) reply_error(d, std::string(verb) + " takes no value");
-    return !has_arg;
-  };
-  if (verb == "reset") {
-    if (!no_arg()) return 0;
-    f.reset_counters();
-    return reply_ok(d, "counters reset");
-  }
-  if (verb == "stop") {
-    if (!no_arg()) return 0;
-    f.pause();
-    return reply_ok(d, "forwarding stopped");
-  }
-  if (verb == "start") {
-    if (!no_arg()) return 0;
-    f.resume();
-    return reply_ok(d, "forwarding started");
-  }
-  if (verb == "shutdown") {
-    if (!no_arg()) return 0;
-    runtime::request_stop();
-    return reply_ok(d, "shutting down");
-  }
-  if (verb == "keyframe_interval") {
-    if (!config::engine_uses_codec(f.config().engine))
-      return reply_error(d, "keyframe_interval: no codec engine is running");
-    if (has_arg) {
-      const std::string a(arg.substr(0, 16));
-      uint64_t v = 0;
-      const char* b = a.data();
-      auto [p, ec] = std::from_chars(b, b + a.size(), v);
-      if (a.empty() || ec != std::errc() || p != b + a.size() || arg.size() > 16 || v > (1u << 30))
-        return reply_error(d, "keyframe_interval: expected packets 0..1073741824, got '" + a + "'");
-      f.set_keyframe_interval(static_cast<uint32_t>(v));
-    }
-    rte_tel_data_start_dict(d);
-    add_u64(d, "keyframe_interval", f.keyframe_interval());
-    return 0;
-  }
-  if (verb == "stats_period") {
-    if (has_arg) {
-      double v = 0;
-      std::string err = parse_seconds_param(arg, 0, 86400, &v);
-      if (err.empty() && v != 0 && v < 0.1) err = "'" + std::string(arg) + "' is below 0.1 s";
-      if (!err.empty()) return reply_error(d, "stats_period: " + err);
-      f.set_stats_period(v);
-    }
-    rte_tel_data_start_dict(d);
-    add_u64(d, "stats_period_ms", static_cast<uint64_t>(f.stats_period() * 1e3));
-    return 0;
-  }
-  return reply_error(d, "unknown control '" + std::string(verb.substr(0, 32)) +
-                            "' (reset|stop|start|shutdown|stats_period[=s]|keyframe_interval[=n])");
+  return reply_error(d, "internal: unhandled control verb");
 }
 
 struct Command {
@@ -405,21 +365,6 @@ const Command kCommands[] = {
 };
 
 }  // namespace
-
-std::string parse_seconds_param(std::string_view text, double lo, double hi, double* out) {
-  if (text.size() > 32) return "parameter too long";
-  std::string s(text);
-  if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.'))
-    return "expected a number of seconds, got '" + s + "'";
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || errno != 0 || !std::isfinite(v))
-    return "expected a number of seconds, got '" + s + "'";
-  if (v < lo || v > hi) return "'" + s + "' is out of range";
-  *out = v;
-  return {};
-}
 
 void register_telemetry_commands() {
   static std::once_flag once;

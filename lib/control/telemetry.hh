@@ -36,8 +36,4 @@ class TelemetryAttachment {
 // Names of the registered commands (for docs and tests).
 std::vector<std::string_view> telemetry_command_names();
 
-// Parameter validation used by the control commands, exposed for unit tests.
-// Returns an error message, or empty when `text` is a number in [lo, hi].
-std::string parse_seconds_param(std::string_view text, double lo, double hi, double* out);
-
 }  // namespace deltaplane::control
