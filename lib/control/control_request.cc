@@ -59,6 +59,16 @@ ControlRequest parse_control_request(std::string_view params) {
     }
     return r;
   }
+  if (verb == "link_down" || verb == "link_up") {
+    r.verb = verb == "link_down" ? ControlVerb::kLinkDown : ControlVerb::kLinkUp;
+    uint16_t p = 0;
+    auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), p);
+    if (!has_arg || arg.empty() || ec != std::errc() || end != arg.data() + arg.size())
+      r.error = std::string(verb) + ": expected a port number, e.g. " + std::string(verb) + "=1";
+    else
+      r.port = p;
+    return r;
+  }
   if (verb == "stats_period") {
     r.verb = ControlVerb::kStatsPeriod;
     if (has_arg) {
@@ -72,8 +82,9 @@ ControlRequest parse_control_request(std::string_view params) {
     }
     return r;
   }
-  r.error = "unknown control '" + std::string(verb.substr(0, 32)) +
-            "' (reset|stop|start|shutdown|stats_period[=s]|keyframe_interval[=n])";
+  r.error =
+      "unknown control '" + std::string(verb.substr(0, 32)) +
+      "' (reset|stop|start|shutdown|stats_period[=s]|keyframe_interval[=n]|link_down=p|link_up=p)";
   return r;
 }
 

@@ -331,6 +331,13 @@ int cmd_control(engines::Forwarder& f, std::string_view params, rte_tel_data* d)
       rte_tel_data_start_dict(d);
       add_u64(d, "keyframe_interval", f.keyframe_interval());
       return 0;
+    case ControlVerb::kLinkDown:
+    case ControlVerb::kLinkUp: {
+      const bool up = req.verb == ControlVerb::kLinkUp;
+      const std::string err = f.set_link(*req.port, up);
+      if (!err.empty()) return reply_error(d, err);
+      return reply_ok(d, "port " + std::to_string(*req.port) + " link " + (up ? "up" : "down"));
+    }
     case ControlVerb::kStatsPeriod:
       if (req.seconds) f.set_stats_period(*req.seconds);
       rte_tel_data_start_dict(d);
@@ -346,7 +353,7 @@ struct Command {
   const char* help;
 };
 
-const Command kCommands[] = {
+constexpr Command kCommands[] = {
     {"/deltaplane/info", dispatch<cmd_info>,
      "Version, build, CPU features, engine. No parameters."},
     {"/deltaplane/config", dispatch<cmd_config>, "Effective configuration. No parameters."},
@@ -360,9 +367,16 @@ const Command kCommands[] = {
     {"/deltaplane/flows", dispatch<cmd_flows>, "Flow tables. No parameters."},
     {"/deltaplane/latency", dispatch<cmd_latency>, "Latency percentiles. No parameters."},
     {"/deltaplane/control", dispatch<cmd_control>,
-     "Operator control: reset | stop | start | shutdown | stats_period[=seconds] (0 or "
-     "0.1..86400) | keyframe_interval[=packets]."},
+     // DPDK refuses help texts of 128 bytes or more.
+     "reset|stop|start|shutdown|stats_period[=s]|keyframe_interval[=n]|link_down=P|link_up=P"},
 };
+
+constexpr bool help_texts_fit() {
+  for (const auto& c : kCommands)
+    if (std::char_traits<char>::length(c.help) >= 128) return false;  // RTE_TEL_MAX_STRING_LEN
+  return true;
+}
+static_assert(help_texts_fit(), "DPDK rejects telemetry help texts of 128 bytes or more");
 
 }  // namespace
 

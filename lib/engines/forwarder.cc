@@ -147,6 +147,10 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
                   stamped};
   };
   const int tsc_offset = runtime::rx_tsc_field_offset();
+  for (const auto& p : ports_)
+    if (p.id >= kMaxPorts)
+      throw Error("port ids must be below " + std::to_string(kMaxPorts) + " (port " +
+                  std::to_string(p.id) + ")");
 
   if (!pipeline) {
     for (const auto& lp : placement.lcores) {
@@ -171,9 +175,6 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
   if (plan.work.size() > kMaxStageRings || plan.tx.size() > kMaxStageRings)
     throw Error("--stages: at most " + std::to_string(kMaxStageRings) +
                 " worker and TX lcores are supported");
-  for (const auto& p : ports_)
-    if (p.id >= kMaxPorts)
-      throw Error("--model pipeline: port ids must be below " + std::to_string(kMaxPorts));
   for (const auto& r : plan.work_rings)
     rings_.push_back(
         std::make_unique<Ring>(r.name, cfg.ring_size, r.socket, r.single_producer(), true));
@@ -354,6 +355,30 @@ void Forwarder::resume() noexcept {
 }
 bool Forwarder::paused() const noexcept {
   return control_.state.load() == RunState::kPaused;
+}
+
+std::string Forwarder::set_link(uint16_t port, bool up) {
+  if (std::none_of(ports_.begin(), ports_.end(), [&](const PortDesc& p) { return p.id == port; }))
+    return "port " + std::to_string(port) + " is not in use";
+  const int rc = up ? rte_eth_dev_set_link_up(port) : rte_eth_dev_set_link_down(port);
+  if (rc != 0)
+    return "port " + std::to_string(port) + ": the driver cannot set its link " +
+           (up ? "up" : "down") + " (" + rte_strerror(-rc) + ")";
+  poll_links();
+  return {};
+}
+
+void Forwarder::poll_links() {
+  for (const auto& p : ports_) {
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(p.id, &link) != 0) continue;
+    const uint8_t down = link.link_status == RTE_ETH_LINK_DOWN;
+    if (control_.link_down[p.id].exchange(down, std::memory_order_relaxed) != down) {
+      link_changes_.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr, "deltaplane: port %u (%s) link %s\n", p.id, p.name.c_str(),
+                   down ? "down: its TX frames are dropped as link_down" : "up");
+    }
+  }
 }
 
 void Forwarder::set_keyframe_interval(uint32_t packets) noexcept {
@@ -596,9 +621,14 @@ stats::Snapshot Forwarder::run(const std::function<void(const std::string&)>& pr
   uint64_t last_rx = 0;
   double last_rx_change = 0;
 
+  double last_link_poll = 0;
   while (!runtime::stop_requested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const double t = elapsed();
+    if (t - last_link_poll >= 0.1) {  // a cable pull shows within 100 ms
+      poll_links();
+      last_link_poll = t;
+    }
     if (cfg_.duration_s > 0 && t >= cfg_.duration_s) break;
     const uint64_t rx = rx_total();
     if (cfg_.max_packets && rx >= cfg_.max_packets) break;

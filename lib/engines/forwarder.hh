@@ -95,6 +95,11 @@ class Forwarder {
   void reset_counters();
   void set_stats_period(double seconds) noexcept;
   void set_keyframe_interval(uint32_t packets) noexcept;
+  // Administrative link change (rte_eth_dev_set_link_up/down); "" or why not.
+  std::string set_link(uint16_t port, bool up);
+  // Reads every port's link status into the data path's link_down flags.
+  void poll_links();
+  uint64_t link_changes() const noexcept { return link_changes_.load(); }
   uint32_t keyframe_interval() const noexcept;
   double stats_period() const noexcept;
 
@@ -125,6 +130,7 @@ class Forwarder {
   std::atomic<bool> rx_done_{false}, work_done_{false};
   ControlBlock control_;
   std::atomic<uint64_t> stats_period_us_;
+  std::atomic<uint64_t> link_changes_{0};
   uint64_t start_tsc_ = 0;
   bool launched_ = false;
   mutable std::mutex baseline_mutex_;  // control plane only

@@ -20,6 +20,11 @@ uint16_t drop_oversize(rte_mbuf** pkts, uint16_t n, uint64_t& bytes, LcoreContex
   return kept;
 }
 
+void drop_link_down(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+  ctx.counters.drop(stats::DropReason::kLinkDown, n);
+  rte_pktmbuf_free_bulk(pkts, n);
+}
+
 uint16_t finish_tx(const Stream& s, rte_mbuf** pkts, uint16_t n, uint16_t sent, uint64_t bytes,
                    LcoreContext& ctx) noexcept {
   for (uint32_t r = 0; r < ctx.tx_retries && sent < n; ++r) {

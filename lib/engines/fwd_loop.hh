@@ -35,6 +35,9 @@ namespace detail {
                                                     LcoreContext& ctx) noexcept;
 
 // Retries what tx_burst did not take, then frees and counts the rest.
+[[gnu::cold, gnu::noinline]] void drop_link_down(rte_mbuf** pkts, uint16_t n,
+                                                 LcoreContext& ctx) noexcept;
+
 [[gnu::cold, gnu::noinline]] uint16_t finish_tx(const Stream& s, rte_mbuf** pkts, uint16_t n,
                                                 uint16_t sent, uint64_t bytes,
                                                 LcoreContext& ctx) noexcept;
@@ -155,6 +158,10 @@ int fwd_lcore_main(void* arg) noexcept {
       }
       if (s.stamped) [[unlikely]]
         detail::record_arrival_latency(pkts, n, ctx);
+      if (ctx.control->link_down[s.tx_port].load(std::memory_order_relaxed)) [[unlikely]] {
+        detail::drop_link_down(pkts, n, ctx);
+        continue;
+      }
       const uint16_t sent = rte_eth_tx_burst(s.tx_port, s.tx_queue, pkts, n);
       if (sent == n) [[likely]] {
         sc.tx_packets.add(n);

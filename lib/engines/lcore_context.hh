@@ -23,9 +23,14 @@ inline constexpr uint16_t kMaxStreamsPerLcore = 64;
 // every forwarding lcore once per loop iteration.
 enum class RunState : uint32_t { kRunning, kPaused, kStopping };
 
+inline constexpr uint16_t kMaxPorts = 32;  // RTE_MAX_ETHPORTS of Debian's DPDK
+
 struct alignas(64) ControlBlock {
   std::atomic<RunState> state{RunState::kRunning};
   std::atomic<uint32_t> keyframe_interval{64};  // encoder: read once per burst
+  // Set by the control lcore from the ports' link status; a burst for a port
+  // whose link is down is dropped as link_down instead of filling its queue.
+  std::array<std::atomic<uint8_t>, kMaxPorts> link_down{};
 };
 
 // Gateway direction of a stream: frames from a LAN port are encoded towards
@@ -45,7 +50,6 @@ struct Stream {
 struct CodecLcoreState;  // engines/codec_state.hh
 class Ring;              // engines/ring.hh
 
-inline constexpr uint16_t kMaxPorts = 32;       // RTE_MAX_ETHPORTS of Debian's DPDK
 inline constexpr uint16_t kMaxStageRings = 16;  // workers or TX lcores in a pipeline
 inline constexpr uint16_t kNoPort = 0xffff;
 inline constexpr uint16_t kMaxTxPortsPerLcore = 8;

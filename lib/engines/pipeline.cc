@@ -132,6 +132,10 @@ int pipeline_tx_main(void* arg) noexcept {
       if (!cnt[si]) continue;
       const Stream& s = ctx.streams[si];
       rte_mbuf** pkts = by_stream[si];
+      if (ctx.control->link_down[s.tx_port].load(std::memory_order_relaxed)) [[unlikely]] {
+        detail::drop_link_down(pkts, cnt[si], ctx);
+        continue;
+      }
       uint64_t bytes = 0;
       for (uint16_t i = 0; i < cnt[si]; ++i)
         bytes += pkts[i]->pkt_len;

@@ -81,9 +81,18 @@ Placement place(const std::vector<PortInfo>& ports, const std::vector<LcoreInfo>
           throw Error("--config: port " + std::to_string(ports[pi].id) + " queue " +
                       std::to_string(q) + " is not mapped to any lcore (queues must be 0..N-1)");
       }
-      if (pl.queues[pi].rx_queues == 0)
-        throw Error("--config: port " + std::to_string(ports[pi].id) +
-                    " has no queue mapped (map it or leave it out with --ports)");
+      if (pl.queues[pi].rx_queues == 0) {
+        // A port nothing polls is allowed as a TX-only destination (a monitor
+        // port, a peer that only listens); otherwise it is a mistake.
+        const bool tx_target =
+            std::any_of(cfg.queue_map.begin(), cfg.queue_map.end(),
+                        [&](const auto& m) { return tx_of[port_index(m.port)] == ports[pi].id; });
+        if (!tx_target)
+          throw Error("--config: port " + std::to_string(ports[pi].id) +
+                      " has no queue mapped (map it or leave it out with --ports)");
+        pl.warnings.push_back("port " + std::to_string(ports[pi].id) +
+                              " is TX-only: no lcore polls its RX queues (--config)");
+      }
     }
   } else {
     // Automatic: each RX queue goes to the least-loaded worker on the port's

@@ -20,7 +20,8 @@ namespace deltaplane::stats {
   X(kConsumed, "consumed", "received and freed by a sink engine (rxonly)")  \
   X(kRunt, "runt", "frame shorter than an Ethernet header")                 \
   X(kNoRoute, "no_route", "no TX port for the frame's RX port")             \
-  X(kRingFull, "ring_full", "pipeline ring still full after the retries")
+  X(kRingFull, "ring_full", "pipeline ring still full after the retries")   \
+  X(kLinkDown, "link_down", "TX port's link is down")
 
 #define DELTAPLANE_CODEC_DROP_REASONS(X)                                                         \
   X(kTunnelConflict, "encode_tunnel_conflict",                                                   \

@@ -45,7 +45,7 @@ def runtime_dir():
 class App:
     """One deltaplane on two net_null ports with a telemetry socket."""
 
-    def __init__(self, duration=45, stats_period=1, extra=()):
+    def __init__(self, duration=45, stats_period=1, extra=(), vdevs=None):
         _seq[0] += 1
         self.prefix = f"dptel-{os.getpid()}-{_seq[0]}"
         self.tmp = tempfile.mkdtemp(prefix="dptel-")
@@ -56,7 +56,7 @@ class App:
         eal = ["-l", "0,1", "--no-pci", "--log-level=warning", "--file-prefix", self.prefix] + mem
         if "--no-huge" not in mem:
             eal.append("--in-memory")  # the telemetry socket is still created
-        for v in VDEVS:
+        for v in vdevs or VDEVS:
             eal += ["--vdev", v]
         cmd = [str(dptest.BINARY)] + eal + ["--", "--duration", str(duration), "--stats-period",
                                             str(stats_period), "--stats-json", self.json_path]
