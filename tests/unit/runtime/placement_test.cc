@@ -100,9 +100,17 @@ TEST(Placement, ExplicitMapErrors) {
             "--config: port 0 queue 0 is not mapped to any lcore (queues must be 0..N-1)");
   c.queue_map = config::parse_queue_map("(5,0,1)");
   EXPECT_EQ(error_of({{0, -1}}, {{1, 0}}, c), "--config: port 5 is not a port in use");
+  // An unpolled port is fine as a TX destination (TX-only), a mistake otherwise.
   c.queue_map = config::parse_queue_map("(0,0,1)");
+  c.topology = PortTopology::kLoop;
   EXPECT_EQ(error_of({{0, -1}, {1, -1}}, {{1, 0}}, c),
             "--config: port 1 has no queue mapped (map it or leave it out with --ports)");
+  c.topology = PortTopology::kPaired;
+  const Placement pl = place({{0, -1}, {1, -1}}, {{1, 0}}, c);
+  EXPECT_EQ(pl.queues[1].rx_queues, 0);
+  EXPECT_EQ(pl.queues[1].tx_queues, 1);
+  ASSERT_EQ(pl.warnings.size(), 1u);
+  EXPECT_EQ(pl.warnings[0], "port 1 is TX-only: no lcore polls its RX queues (--config)");
 }
 
 TEST(Placement, NeedsWorkersAndPorts) {
