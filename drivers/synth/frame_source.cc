@@ -205,23 +205,32 @@ uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info) cons
   be16(buf + 12, v6 ? 0x86dd : 0x0800);
   uint8_t* ip = buf + 14;
   uint8_t* l4 = ip + ip_len;
-  uint64_t sum;
+  // Checksums are summed from the field values as big-endian words, never read
+  // back from the frame: reading just-written bytes would stall on store
+  // forwarding. (A ones'-complement sum is byte-order independent, RFC 1071.)
+  const auto words32 = [](uint32_t v) -> uint64_t { return (v >> 16) + (v & 0xffff); };
+  uint64_t sum;  // L4 pseudo-header + header, big-endian words
   if (!v6) {
+    const uint32_t src = 0x0a000000u | (flow & 0xffffff);
+    const uint32_t dst = 0xc6120000u | static_cast<uint32_t>((fh >> 40) & 0x1ffff);
+    const uint16_t total = static_cast<uint16_t>(20 + l4_len), id = static_cast<uint16_t>(c.round);
     ip[0] = 0x45;
     ip[1] = 0;
-    be16(ip + 2, static_cast<uint16_t>(20 + l4_len));
-    be16(ip + 4, static_cast<uint16_t>(c.round));
+    be16(ip + 2, total);
+    be16(ip + 4, id);
     be16(ip + 6, 0x4000);  // DF
     ip[8] = 64;
     ip[9] = proto;
-    ip[10] = ip[11] = 0;
-    be32(ip + 12, 0x0a000000u | (flow & 0xffffff));
-    be32(ip + 16, 0xc6120000u | static_cast<uint32_t>((fh >> 40) & 0x1ffff));
-    const uint16_t hc = packet::ipv4_header_checksum(ip);
-    std::memcpy(ip + 10, &hc, 2);
-    sum = packet::ipv4_pseudo_sum(ip, proto, l4_len);
+    be32(ip + 12, src);
+    be32(ip + 16, dst);
+    const uint64_t addrs = words32(src) + words32(dst);
+    be16(ip + 10, static_cast<uint16_t>(~packet::checksum_fold(0x4500u + total + id + 0x4000u +
+                                                               (64u << 8 | proto) + addrs)));
+    sum = addrs + proto + l4_len;
   } else {
-    be32(ip, 0x60000000u | static_cast<uint32_t>(fh & 0xfffff));  // flow label
+    const uint32_t label = static_cast<uint32_t>(fh & 0xfffff),
+                   dst_lo = static_cast<uint32_t>(fh >> 32);
+    be32(ip, 0x60000000u | label);
     be16(ip + 4, static_cast<uint16_t>(l4_len));
     ip[6] = proto;
     ip[7] = 64;
@@ -231,26 +240,36 @@ uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info) cons
     be32(ip + 20, flow);
     be16(ip + 24, 0x2001);
     be16(ip + 26, 0x0002);
-    be32(ip + 36, static_cast<uint32_t>(fh >> 32));
-    sum = packet::ipv6_pseudo_sum(ip, proto, l4_len);
+    be32(ip + 36, dst_lo);
+    sum = 0xfd00u + 0x00ddu + words32(flow) + 0x2001u + 0x0002u + words32(dst_lo) +
+          words32(l4_len) + proto;
   }
   const uint16_t sport = static_cast<uint16_t>(1024 + (((fh >> 8) & 0xffff) * 60000 >> 16));
+  const uint16_t dport = kDstPorts[(fh >> 56) & 7];
   be16(l4, sport);
-  be16(l4 + 2, kDstPorts[(fh >> 56) & 7]);
+  be16(l4 + 2, dport);
+  sum += uint64_t{sport} + dport;
   if (tcp) {
-    be32(l4 + 4, static_cast<uint32_t>(c.round * 1000));
+    const uint32_t seq = static_cast<uint32_t>(c.round * 1000);
+    be32(l4 + 4, seq);
     be32(l4 + 8, 0);
     l4[12] = 0x50;
     l4[13] = 0x18;  // PSH, ACK
     be16(l4 + 14, 65535);
     be32(l4 + 16, 0);  // checksum, urgent pointer
+    sum += words32(seq) + 0x5018u + 0xffffu;
   } else {
     be16(l4 + 4, static_cast<uint16_t>(l4_len));
     be16(l4 + 6, 0);
+    sum += l4_len;
   }
-  sum += word_sum(l4, l4_hdr) + payload(c, flow, fh, h, l4 + l4_hdr, l4_len - l4_hdr);
+  // Payload sums come in native (little-endian) words: byte-swap the folded sum.
+  const uint16_t payload_sum =
+      packet::checksum_fold(payload(c, flow, fh, h, l4 + l4_hdr, l4_len - l4_hdr));
+  sum += static_cast<uint16_t>(payload_sum << 8 | payload_sum >> 8);
   uint16_t l4c = static_cast<uint16_t>(~packet::checksum_fold(sum));
   if (!tcp && l4c == 0) l4c = 0xffff;
+  l4c = static_cast<uint16_t>(l4c << 8 | l4c >> 8);  // stored in native order below
   uint8_t* l4c_at = l4 + (tcp ? 16 : 6);
   std::memcpy(l4c_at, &l4c, 2);
 
