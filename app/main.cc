@@ -308,6 +308,7 @@ int run(int argc, char** argv) {
     ps.checksum_offload = cfg.csum_offload;
     ps.pool = pools.at(sock_of_port(i))->get();
     ports.emplace_back(port_ids[i], ps);
+    port_descs[i].rx_csum_flags = ports.back().rx_checksum_flags();
     const uint64_t tx = ports.back().tx_checksum_offloads();
     port_descs[i].tx_csum_offload =
         static_cast<uint8_t>((tx & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM ? dp::engines::kTxCsumIpv4 : 0) |

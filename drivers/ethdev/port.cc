@@ -103,6 +103,7 @@ EthPort::EthPort(uint16_t id, const PortSetup& setup) : id_(id) {
     // The NIC checks checksums on RX (mbuf flags the validator trusts) and
     // fills them on TX; whatever it cannot do stays in software.
     conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM;
+    rx_csum_ = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
     tx_csum_ = info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
                                        RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
     conf.txmode.offloads |= tx_csum_;
@@ -172,7 +173,8 @@ EthPort::EthPort(EthPort&& o) noexcept
       rx_desc_(o.rx_desc_),
       tx_desc_(o.tx_desc_),
       notes_(std::move(o.notes_)),
-      tx_csum_(o.tx_csum_) {
+      tx_csum_(o.tx_csum_),
+      rx_csum_(o.rx_csum_) {
   o.started_ = false;
   o.id_ = RTE_MAX_ETHPORTS;
 }

@@ -39,6 +39,8 @@ class EthPort {
   const std::vector<std::string>& notes() const noexcept { return notes_; }
   // TX checksum offloads in effect (RTE_ETH_TX_OFFLOAD_{IPV4,TCP,UDP}_CKSUM bits).
   uint64_t tx_checksum_offloads() const noexcept { return tx_csum_; }
+  // RX IPv4 checksum offload in effect (mbufs carry RTE_MBUF_F_RX_IP_CKSUM_* flags).
+  bool rx_checksum_flags() const noexcept { return rx_csum_ != 0; }
   std::string link_status() const;
 
   // Ports the EAL probed, and a readable list of them for error messages.
@@ -56,6 +58,7 @@ class EthPort {
   uint16_t rx_desc_ = 0, tx_desc_ = 0;
   std::vector<std::string> notes_;  // clamping and capability notes for the log
   uint64_t tx_csum_ = 0;
+  uint64_t rx_csum_ = 0;
 };
 
 // Warnings for rx_pcap files net_pcap would misread (it treats every capture as

@@ -15,6 +15,7 @@ uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& 
 struct CsumEngine {
   static constexpr const char* kName = "csum";
   static constexpr bool kPreservesLength = false;  // drops invalid frames
+  static constexpr bool kOnlyDrops = true;         // fixes checksums in place, lengths kept
   static constexpr bool kTouchesData = true;
   explicit CsumEngine(LcoreContext&) noexcept {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& ctx) noexcept {

@@ -121,6 +121,8 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     ctx->tx_pkt_len = cfg.tx_pkt_len;
     ctx->gen_flows = cfg.gen_flows;
     ctx->tx_rate = cfg.tx_rate;
+    ctx->rx_csum_flags = std::any_of(ports_.begin(), ports_.end(),
+                                     [](const PortDesc& p) { return p.rx_csum_flags; });
     for (const auto& p : pools_)  // generators allocate on their own socket if they can
       if (!ctx->tx_pool || p.socket == socket) ctx->tx_pool = p.pool;
     return ctx;

@@ -29,6 +29,7 @@ struct PortDesc {
   std::string name;
   int socket = -1;
   uint8_t tx_csum_offload = 0;   // kTxCsum* bits enabled on the port
+  bool rx_csum_flags = false;    // RX mbufs carry IPv4 checksum flags from the NIC
   bool arrival_stamped = false;  // RX frames carry their arrival TSC (synthetic source)
   // Adds a driver's own counters (e.g. the synthetic source's) to the port's.
   std::function<void(stats::PortSnapshot&)> extra_stats;

@@ -27,6 +27,17 @@ concept Engine = requires(E e, rte_mbuf** pkts, uint16_t n, const Stream& s, Lco
   noexcept->std::same_as<uint16_t>;
 };
 
+// Engines that only drop frames (never change a length) may say so with
+// `static constexpr bool kOnlyDrops = true`: when none was dropped, the RX
+// byte count is the TX byte count and no second pass over the burst is needed.
+template <class E>
+constexpr bool only_drops() {
+  if constexpr (requires { E::kOnlyDrops; })
+    return E::kOnlyDrops;
+  else
+    return false;
+}
+
 namespace detail {
 
 // Frees frames longer than max_frame (rare) and compacts the rest; subtracts
@@ -143,6 +154,7 @@ int fwd_lcore_main(void* arg) noexcept {
       if (n == 0) [[unlikely]]
         continue;
 
+      const uint16_t admitted = n;
       n = engine.process(pkts, n, s, ctx);
       if constexpr (kCycles) {
         t0 = rte_rdtsc();
@@ -152,9 +164,11 @@ int fwd_lcore_main(void* arg) noexcept {
 
       uint64_t tx_bytes = bytes;
       if constexpr (!E::kPreservesLength) {
-        tx_bytes = 0;
-        for (uint16_t i = 0; i < n; ++i)
-          tx_bytes += pkts[i]->pkt_len;
+        if (!only_drops<E>() || n != admitted) {
+          tx_bytes = 0;
+          for (uint16_t i = 0; i < n; ++i)
+            tx_bytes += pkts[i]->pkt_len;
+        }
       }
       if (s.stamped) [[unlikely]]
         detail::record_arrival_latency(pkts, n, ctx);

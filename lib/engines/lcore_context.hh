@@ -91,6 +91,7 @@ struct alignas(64) LcoreContext {
   const ControlBlock* control = nullptr;
   const packet::BurstValidator* validator = nullptr;  // chosen once (--simd)
   packet::Options validate_options{};
+  bool rx_csum_flags = false;        // some RX port of this lcore sets checksum flags: read them
   CodecLcoreState* codec = nullptr;  // encode/decode/gateway engines only
   // Generators (txonly, flowgen): where frames come from and how fast.
   rte_mempool* tx_pool = nullptr;

@@ -11,34 +11,38 @@ namespace {
                                                    packet::Parsed* out) noexcept {
   alignas(64) static thread_local uint8_t scratch[65536];
   const auto* data = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, m->pkt_len, scratch));
-  *verdict = data ? packet::validate(data, m->pkt_len, opt, out) : packet::Verdict::kRunt;
+  packet::Parsed parsed_scratch;
+  *verdict = data ? packet::validate(data, m->pkt_len, opt, out ? out : &parsed_scratch)
+                  : packet::Verdict::kRunt;
 }
 
 }  // namespace
 
 uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
                               packet::Parsed* parsed) noexcept {
+  packet::Verdict verdict[kMaxBurst];
+  packet::Parsed* out = parsed;  // null: verdicts only
   const uint8_t* data[kMaxBurst];
   uint32_t len[kMaxBurst];
-  packet::Verdict verdict[kMaxBurst];
-  packet::Parsed local[kMaxBurst];
-  packet::Parsed* out = parsed ? parsed : local;
   bool chained = false;
-  // NIC hints: when the port checked every IPv4 header checksum of the burst
-  // and found it good, the validator need not sum them again (the verdicts
-  // are the same; any frame without the flag keeps the check).
-  uint64_t ip_good = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
   for (uint16_t i = 0; i < n; ++i) {
     const rte_mbuf* m = pkts[i];
     data[i] = rte_pktmbuf_mtod(m, const uint8_t*);
     len[i] = m->data_len;  // == pkt_len unless chained; chained ones are redone below
     chained |= m->nb_segs > 1;
-    ip_good &= m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   }
   packet::Options options = ctx.validate_options;
-  if (ip_good == RTE_MBUF_F_RX_IP_CKSUM_GOOD) [[unlikely]]
-    options.verify_ipv4_checksum = false;
-    // GCC cannot see that the loop above filled data[0, n) and len[0, n).
+  // NIC hints: when the port checked every IPv4 header checksum of the burst
+  // and found it good, the validator need not sum them again (the verdicts
+  // are the same; any frame without the flag keeps the check). Ports without
+  // RX checksum offload never set the flags, so their lcores skip the scan.
+  if (ctx.rx_csum_flags) [[unlikely]] {
+    uint64_t ip_good = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    for (uint16_t i = 0; i < n; ++i)
+      ip_good &= pkts[i]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    if (ip_good == RTE_MBUF_F_RX_IP_CKSUM_GOOD) options.verify_ipv4_checksum = false;
+  }
+  // GCC cannot see that the loop above filled data[0, n) and len[0, n).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -50,7 +54,7 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
   if (chained) [[unlikely]] {
     for (uint16_t i = 0; i < n; ++i)
       if (pkts[i]->nb_segs > 1)
-        validate_chained(pkts[i], ctx.validate_options, &verdict[i], &out[i]);
+        validate_chained(pkts[i], ctx.validate_options, &verdict[i], out ? &out[i] : nullptr);
   }
   // The usual burst is all valid (kOk is 0): one OR over the verdicts and done.
   uint8_t any_bad = 0;

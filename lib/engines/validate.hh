@@ -16,6 +16,7 @@ struct ValidateEngine {
   static constexpr const char* kName = "validate";
   static constexpr bool kPreservesLength = false;  // drops invalid frames
   static constexpr bool kTouchesData = false;      // the validator prefetches itself
+  static constexpr bool kOnlyDrops = true;         // lengths of kept frames unchanged
   explicit ValidateEngine(LcoreContext&) noexcept {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&, LcoreContext& ctx) noexcept {
     return validate_and_compact(pkts, n, ctx, nullptr);

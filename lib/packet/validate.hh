@@ -44,7 +44,8 @@ std::string_view simd_level_name(SimdLevel level) noexcept;  // "scalar", "sse42
 SimdLevel best_simd_level() noexcept;
 
 // Validates n frames: out_verdicts[i] and out_parsed[i] for frame i
-// (data[i], len[i]). All arrays hold at least n elements; none may be null.
+// (data[i], len[i]). All arrays hold at least n elements; out_parsed may be
+// null when only verdicts are wanted (cheaper: nothing is extracted).
 using BurstFn = void (*)(const uint8_t* const* data, const uint32_t* len, uint16_t n,
                          const Options& opt, Verdict* out_verdicts, Parsed* out_parsed) noexcept;
 

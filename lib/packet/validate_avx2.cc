@@ -122,11 +122,15 @@ inline int l4_checksum_state(const uint8_t* d, bool ipv6) noexcept {
   return checksum_fold(sum) == 0xffff ? 1 : 0;
 }
 
-}  // namespace
-
-void validate_burst_avx2(const uint8_t* const* data, const uint32_t* len, uint16_t n,
-                         const Options& opt, Verdict* out_verdicts, Parsed* out_parsed) noexcept {
+// kParsed = false: verdicts only (the validate engine); steps 3's transposes,
+// address loads and stores are skipped.
+template <bool kParsed>
+void validate_burst_avx2_impl(const uint8_t* const* data, const uint32_t* len, uint16_t n,
+                              const Options& opt, Verdict* out_verdicts,
+                              Parsed* out_parsed) noexcept {
   const int count = n;
+  Parsed scratch;
+  auto parsed_at = [&](int p) noexcept { return kParsed ? &out_parsed[p] : &scratch; };
   const __m256i zero = _mm256_setzero_si256();
   const __m256i ttl_check = opt.drop_ttl_zero ? set1(~0u) : zero;
   const __m256i csum_check = opt.verify_ipv4_checksum ? set1(~0u) : zero;
@@ -266,81 +270,89 @@ void validate_burst_avx2(const uint8_t* const* data, const uint32_t* len, uint16
     const __m256i l4_ok = _mm256_blendv_epi8(udp_ok, tcp_ok, is_tcp);
     unsigned fast = ip_ok & lane_mask(l4_ok);
 
-    // Parsed bytes 28..59 of each frame as 8 columns (one per 32-bit word),
-    // transposed into one 32-byte row per frame. Word 0 (bytes 28..31, the end
-    // of the destination address) is a placeholder: the address store below
-    // overwrites it.
-    const __m256i l4_off = _mm256_blendv_epi8(set1(kIpv6L4Off), set1(kIpv4L4Off), ok4);
-    const __m256i header_len = _mm256_blendv_epi8(set1(kUdpHeaderLen), doff, is_tcp);
-    const __m256i swap16 = _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1,
-                                            0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
-    __m256i type = _mm256_blendv_epi8(set1(6), set1(4), ok4);  // l3_type; vlan_depth 0
-    if (opt.verify_l4_checksum) [[unlikely]] {
-      unsigned checked = 0;
+    if constexpr (kParsed) {
+      // Parsed bytes 28..59 of each frame as 8 columns (one per 32-bit word),
+      // transposed into one 32-byte row per frame. Word 0 (bytes 28..31, the end
+      // of the destination address) is a placeholder: the address store below
+      // overwrites it.
+      const __m256i l4_off = _mm256_blendv_epi8(set1(kIpv6L4Off), set1(kIpv4L4Off), ok4);
+      const __m256i header_len = _mm256_blendv_epi8(set1(kUdpHeaderLen), doff, is_tcp);
+      const __m256i swap16 = _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14,
+                                              1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+      __m256i type = _mm256_blendv_epi8(set1(6), set1(4), ok4);  // l3_type; vlan_depth 0
+      if (opt.verify_l4_checksum) [[unlikely]] {
+        unsigned checked = 0;
+        for (unsigned m = fast; m != 0; m &= m - 1) {
+          const int k = __builtin_ctz(m);
+          const int state = l4_checksum_state(data[i + k], (v6_lanes >> k) & 1u);
+          if (state == 0) fast &= ~(1u << k);
+          if (state == 1) checked |= 1u << k;
+        }
+        const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+        const __m256i is_checked = _mm256_cmpeq_epi32(_mm256_and_si256(set1(checked), bits), bits);
+        type = _mm256_or_si256(
+            type, _mm256_and_si256(is_checked, set1(uint32_t{kFlagL4ChecksumChecked} << 16)));
+      }
+      __m256i cols[kLanes] = {
+          zero,                                                // bytes 28..31 (placeholder)
+          _mm256_shuffle_epi8(w[0], swap16),                   // src_port, dst_port
+          zero,                                                // vlan[0], vlan[1]
+          _mm256_or_si256(type, _mm256_slli_epi32(proto, 8)),  // ip_version (== l3_type), proto
+          _mm256_add_epi32(l4_off, rem),                       // l3_end
+          _mm256_or_si256(set1(kEthHeaderLen), _mm256_slli_epi32(l4_off, 16)),  // l2_len, l4_off
+          _mm256_or_si256(_mm256_add_epi32(l4_off, header_len),                 // payload_off,
+                          _mm256_blendv_epi8(set1(uint32_t{kEtherTypeIpv6} << 16),  // ethertype
+                                             set1(uint32_t{kEtherTypeIpv4} << 16), ok4)),
+          type,  // l3_type, vlan_depth, flags
+      };
+      cols[3] = _mm256_and_si256(cols[3], set1(0xffff));  // ip_version and proto only
+      __m256i tails[kLanes];
+      transpose8(cols, tails);
+
+      // ---- Step 3: write every lane unconditionally (no branch per frame); the
+      // frames that did not pass are overwritten by the general path below.
+      // Addresses: one 32-byte load at the IPv4/IPv6 source address (offset 22);
+      // IPv4 lanes turn words 1 and 2 into ::ffff:src and ::ffff:dst.
+      const __m256i v4_pick = _mm256_setr_epi32(0, 0, 0, 1, 0, 0, 0, 2);
+      const __m256i v4_keep = _mm256_setr_epi32(0, 0, 0, -1, 0, 0, 0, -1);
+      const __m256i v4_prefix = _mm256_setr_epi32(0, 0, static_cast<int>(0xffff0000u), 0, 0, 0,
+                                                  static_cast<int>(0xffff0000u), 0);
+      // Three variants, chosen once per block: the address load needs 54 bytes
+      // (plain load when all frames have them, else masked by the lane's
+      // verdict), and a block of one IP version needs no per-lane blend.
+      const bool long_addr = lane_mask(ge(lens, kIpv4MinFastLen)) == 0xffu;
+      const unsigned v4_lanes = lane_mask(ok4);
+      auto addr_row = [&](int k) noexcept {
+        const auto* src = data[i + k] + kEthHeaderLen + 8;
+        return long_addr
+                   ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src))
+                   : _mm256_maskload_epi32(reinterpret_cast<const int*>(src), lane(ip_ok_v, k));
+      };
+      auto mapped = [&](__m256i a6) noexcept {
+        return _mm256_or_si256(_mm256_and_si256(_mm256_permutevar8x32_epi32(a6, v4_pick), v4_keep),
+                               v4_prefix);
+      };
+      auto store = [&](int k, __m256i head) noexcept {
+        auto* o = reinterpret_cast<uint8_t*>(&out_parsed[i + k]);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 28), tails[k]);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), head);
+      };
+      if (v6_lanes == 0) {  // IPv4 (or rejected) only
+        for (int k = 0; k < kLanes; ++k)
+          store(k, mapped(addr_row(k)));
+      } else if (v4_lanes == 0) {  // IPv6 (or rejected) only
+        for (int k = 0; k < kLanes; ++k)
+          store(k, addr_row(k));
+      } else {
+        for (int k = 0; k < kLanes; ++k) {
+          const __m256i a6 = addr_row(k);
+          store(k, _mm256_blendv_epi8(mapped(a6), a6, lane(ok6, k)));
+        }
+      }
+    } else if (opt.verify_l4_checksum) [[unlikely]] {
       for (unsigned m = fast; m != 0; m &= m - 1) {
         const int k = __builtin_ctz(m);
-        const int state = l4_checksum_state(data[i + k], (v6_lanes >> k) & 1u);
-        if (state == 0) fast &= ~(1u << k);
-        if (state == 1) checked |= 1u << k;
-      }
-      const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-      const __m256i is_checked = _mm256_cmpeq_epi32(_mm256_and_si256(set1(checked), bits), bits);
-      type = _mm256_or_si256(
-          type, _mm256_and_si256(is_checked, set1(uint32_t{kFlagL4ChecksumChecked} << 16)));
-    }
-    __m256i cols[kLanes] = {
-        zero,                                                // bytes 28..31 (placeholder)
-        _mm256_shuffle_epi8(w[0], swap16),                   // src_port, dst_port
-        zero,                                                // vlan[0], vlan[1]
-        _mm256_or_si256(type, _mm256_slli_epi32(proto, 8)),  // ip_version (== l3_type), proto
-        _mm256_add_epi32(l4_off, rem),                       // l3_end
-        _mm256_or_si256(set1(kEthHeaderLen), _mm256_slli_epi32(l4_off, 16)),      // l2_len, l4_off
-        _mm256_or_si256(_mm256_add_epi32(l4_off, header_len),                     // payload_off,
-                        _mm256_blendv_epi8(set1(uint32_t{kEtherTypeIpv6} << 16),  // ethertype
-                                           set1(uint32_t{kEtherTypeIpv4} << 16), ok4)),
-        type,  // l3_type, vlan_depth, flags
-    };
-    cols[3] = _mm256_and_si256(cols[3], set1(0xffff));  // ip_version and proto only
-    __m256i tails[kLanes];
-    transpose8(cols, tails);
-
-    // ---- Step 3: write every lane unconditionally (no branch per frame); the
-    // frames that did not pass are overwritten by the general path below.
-    // Addresses: one 32-byte load at the IPv4/IPv6 source address (offset 22);
-    // IPv4 lanes turn words 1 and 2 into ::ffff:src and ::ffff:dst.
-    const __m256i v4_pick = _mm256_setr_epi32(0, 0, 0, 1, 0, 0, 0, 2);
-    const __m256i v4_keep = _mm256_setr_epi32(0, 0, 0, -1, 0, 0, 0, -1);
-    const __m256i v4_prefix = _mm256_setr_epi32(0, 0, static_cast<int>(0xffff0000u), 0, 0, 0,
-                                                static_cast<int>(0xffff0000u), 0);
-    // Three variants, chosen once per block: the address load needs 54 bytes
-    // (plain load when all frames have them, else masked by the lane's
-    // verdict), and a block of one IP version needs no per-lane blend.
-    const bool long_addr = lane_mask(ge(lens, kIpv4MinFastLen)) == 0xffu;
-    const unsigned v4_lanes = lane_mask(ok4);
-    auto addr_row = [&](int k) noexcept {
-      const auto* src = data[i + k] + kEthHeaderLen + 8;
-      return long_addr ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src))
-                       : _mm256_maskload_epi32(reinterpret_cast<const int*>(src), lane(ip_ok_v, k));
-    };
-    auto mapped = [&](__m256i a6) noexcept {
-      return _mm256_or_si256(_mm256_and_si256(_mm256_permutevar8x32_epi32(a6, v4_pick), v4_keep),
-                             v4_prefix);
-    };
-    auto store = [&](int k, __m256i head) noexcept {
-      auto* o = reinterpret_cast<uint8_t*>(&out_parsed[i + k]);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 28), tails[k]);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), head);
-    };
-    if (v6_lanes == 0) {  // IPv4 (or rejected) only
-      for (int k = 0; k < kLanes; ++k)
-        store(k, mapped(addr_row(k)));
-    } else if (v4_lanes == 0) {  // IPv6 (or rejected) only
-      for (int k = 0; k < kLanes; ++k)
-        store(k, addr_row(k));
-    } else {
-      for (int k = 0; k < kLanes; ++k) {
-        const __m256i a6 = addr_row(k);
-        store(k, _mm256_blendv_epi8(mapped(a6), a6, lane(ok6, k)));
+        if (l4_checksum_state(data[i + k], (v6_lanes >> k) & 1u) == 0) fast &= ~(1u << k);
       }
     }
     static_assert(sizeof(Verdict) == 1 && static_cast<int>(Verdict::kOk) == 0,
@@ -348,11 +360,21 @@ void validate_burst_avx2(const uint8_t* const* data, const uint32_t* len, uint16
     std::memset(out_verdicts + i, 0, kLanes);
     for (unsigned m = ~fast & 0xffu; m != 0; m &= m - 1) {
       const int p = i + __builtin_ctz(m);
-      out_verdicts[p] = validate_general(data[p], len[p], opt, &out_parsed[p]);
+      out_verdicts[p] = validate_general(data[p], len[p], opt, parsed_at(p));
     }
   }
   for (; i < count; ++i)
-    out_verdicts[i] = validate(data[i], len[i], opt, &out_parsed[i]);
+    out_verdicts[i] = validate(data[i], len[i], opt, parsed_at(i));
+}
+
+}  // namespace
+
+void validate_burst_avx2(const uint8_t* const* data, const uint32_t* len, uint16_t n,
+                         const Options& opt, Verdict* out_verdicts, Parsed* out_parsed) noexcept {
+  if (out_parsed)
+    validate_burst_avx2_impl<true>(data, len, n, opt, out_verdicts, out_parsed);
+  else
+    validate_burst_avx2_impl<false>(data, len, n, opt, out_verdicts, nullptr);
 }
 
 }  // namespace deltaplane::packet::detail

@@ -244,9 +244,10 @@ void validate_burst_scalar(const uint8_t* const* data, const uint32_t* len, uint
   const int count = n;
   for (int i = 0; i < count && i < kPrefetchAhead; ++i)
     __builtin_prefetch(data[i]);
+  Parsed scratch;  // verdict-only callers pass no Parsed array
   for (int i = 0; i < count; ++i) {
     if (i + kPrefetchAhead < count) __builtin_prefetch(data[i + kPrefetchAhead]);
-    out_verdicts[i] = validate_fast(data[i], len[i], opt, &out_parsed[i]);
+    out_verdicts[i] = validate_fast(data[i], len[i], opt, out_parsed ? &out_parsed[i] : &scratch);
   }
 }
 

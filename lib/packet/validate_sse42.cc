@@ -43,6 +43,7 @@ inline __m128i be16_lo(__m128i v) noexcept {
 void validate_burst_sse42(const uint8_t* const* data, const uint32_t* len, uint16_t n,
                           const Options& opt, Verdict* out_verdicts, Parsed* out_parsed) noexcept {
   const int count = n;
+  Parsed scratch;  // verdict-only callers pass no Parsed array
   const __m128i zero = _mm_setzero_si128();
   const __m128i ttl_check = opt.drop_ttl_zero ? set1(~0u) : zero;
   const __m128i csum_check = opt.verify_ipv4_checksum ? set1(~0u) : zero;
@@ -108,15 +109,19 @@ void validate_burst_sse42(const uint8_t* const* data, const uint32_t* len, uint1
       const uint8_t* d = data[p];
       bool done = false;
       if ((mask4 >> k) & 1u) {
-        done = finish_ipv4<raw_sum_scalar>(d, ip_len[k], opt, &out_parsed[p]);
+        done = finish_ipv4<raw_sum_scalar>(d, ip_len[k], opt,
+                                           (out_parsed ? &out_parsed[p] : &scratch));
       } else if ((mask6 >> k) & 1u) {
-        done = finish_ipv6<raw_sum_scalar>(d, ip_len[k], opt, &out_parsed[p]);
+        done = finish_ipv6<raw_sum_scalar>(d, ip_len[k], opt,
+                                           (out_parsed ? &out_parsed[p] : &scratch));
       }
-      out_verdicts[p] = done ? Verdict::kOk : validate_general(d, len[p], opt, &out_parsed[p]);
+      out_verdicts[p] =
+          done ? Verdict::kOk
+               : validate_general(d, len[p], opt, (out_parsed ? &out_parsed[p] : &scratch));
     }
   }
   for (; i < count; ++i)
-    out_verdicts[i] = validate(data[i], len[i], opt, &out_parsed[i]);
+    out_verdicts[i] = validate(data[i], len[i], opt, out_parsed ? &out_parsed[i] : &scratch);
 }
 
 }  // namespace deltaplane::packet::detail

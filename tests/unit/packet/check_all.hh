@@ -60,6 +60,15 @@ inline std::string compare_batch(const std::vector<const uint8_t*>& data,
                describe(rv[i], rp[i]) + " vs " + describe(v[i], p[i]);
       }
     }
+    // Verdict-only mode (no Parsed array): the same verdicts.
+    for (size_t off = 0; off < n; off += 65535) {
+      const auto m = static_cast<uint16_t>(n - off < 65535 ? n - off : 65535);
+      bv.validate_burst(data.data() + off, len.data() + off, m, opt, v.data() + off, nullptr);
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (v[i] != rv[i])
+        return std::string(bv.name) + " (verdict only) frame " + std::to_string(i) + ": ref " +
+               std::string(verdict_name(rv[i])) + " vs " + std::string(verdict_name(v[i]));
   }
   return "";
 }
