@@ -7,6 +7,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <rte_ring.h>
 
 #include <atomic>
@@ -22,10 +23,14 @@ namespace {
 
 using deltaplane::engines::Ring;
 
-rte_mbuf* fake(uintptr_t i) { return reinterpret_cast<rte_mbuf*>((i + 1) * 64); }
+rte_mbuf* fake(uintptr_t i) {
+  return reinterpret_cast<rte_mbuf*>((i + 1) * 64);
+}
 
 int ring_counter = 0;
-std::string ring_name() { return "bench_ring_" + std::to_string(ring_counter++); }
+std::string ring_name() {
+  return "bench_ring_" + std::to_string(ring_counter++);
+}
 
 // One core: enqueue a burst, dequeue it.
 void BM_Raw_OneCore(benchmark::State& st) {
@@ -34,7 +39,8 @@ void BM_Raw_OneCore(benchmark::State& st) {
                                 (single ? RING_F_SP_ENQ | RING_F_SC_DEQ : 0) | RING_F_EXACT_SZ);
   const unsigned burst = static_cast<unsigned>(st.range(0));
   void* objs[32];
-  for (unsigned i = 0; i < 32; ++i) objs[i] = fake(i);
+  for (unsigned i = 0; i < 32; ++i)
+    objs[i] = fake(i);
   for (auto _ : st) {
     unsigned n = rte_ring_enqueue_burst(r, objs, burst, nullptr);
     n = rte_ring_dequeue_burst(r, objs, n, nullptr);
@@ -49,7 +55,8 @@ void BM_Wrapper_OneCore(benchmark::State& st) {
   Ring r(ring_name(), 1024, SOCKET_ID_ANY, single, single);
   const unsigned burst = static_cast<unsigned>(st.range(0));
   rte_mbuf* objs[32];
-  for (unsigned i = 0; i < 32; ++i) objs[i] = fake(i);
+  for (unsigned i = 0; i < 32; ++i)
+    objs[i] = fake(i);
   for (auto _ : st) {
     unsigned n = r.enqueue_burst(objs, burst, nullptr);
     n = r.dequeue_burst(objs, n);
@@ -75,15 +82,29 @@ void two_core(benchmark::State& st, unsigned burst, Enq enq, Deq deq) {
   std::thread prod([&] {
     pin(1);
     rte_mbuf* objs[32];
-    for (unsigned i = 0; i < 32; ++i) objs[i] = fake(i);
-    while (!stop.load(std::memory_order_relaxed)) produced.fetch_add(enq(objs, burst));
+    for (unsigned i = 0; i < 32; ++i)
+      objs[i] = fake(i);
+    // A full ring is retried after a pause, as ring_perf_autotest and the
+    // pipeline's stages do: spinning flat out on the other side's index line
+    // slows that side's every update.
+    uint64_t sent = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      const unsigned k = enq(objs, burst);
+      sent += k;
+      if (k == 0) rte_pause();
+    }
+    produced.store(sent, std::memory_order_relaxed);
   });
   pin(0);
   rte_mbuf* out[32];
   uint64_t got = 0;
   for (auto _ : st) {
     uint64_t n = 0;
-    while (n < kBatch) n += deq(out, burst);
+    while (n < kBatch) {
+      const unsigned k = deq(out, burst);
+      n += k;
+      if (k == 0) rte_pause();
+    }
     got += n;
   }
   stop = true;
@@ -124,7 +145,8 @@ struct MutexQueue {
   unsigned push(rte_mbuf** o, unsigned n) {
     std::lock_guard l(m);
     if (q.size() >= 4096) return 0;
-    for (unsigned i = 0; i < n; ++i) q.push_back(o[i]);
+    for (unsigned i = 0; i < n; ++i)
+      q.push_back(o[i]);
     return n;
   }
   unsigned pop(rte_mbuf** o, unsigned n) {
@@ -148,7 +170,8 @@ void BM_MutexDeque_TwoCores(benchmark::State& st) {
 
 void bursts_and_modes(benchmark::internal::Benchmark* b) {
   for (int single : {1, 0})
-    for (int burst : {1, 8, 32}) b->Args({burst, single});
+    for (int burst : {1, 8, 32})
+      b->Args({burst, single});
   b->ArgNames({"burst", "sp_sc"});
 }
 
@@ -162,8 +185,8 @@ BENCHMARK(BM_MutexDeque_TwoCores)->Arg(1)->Arg(8)->Arg(32)->ArgName("burst")->Us
 
 int main(int argc, char** argv) {
   std::string prefix = "--file-prefix=dp-ring-bench-" + std::to_string(getpid());
-  const char* eal[] = {"ring_bench", "--no-pci", "--no-huge", "-m", "128", prefix.c_str(),
-                       "--no-shconf", "--log-level=error", "-l", "0"};
+  const char* eal[] = {"ring_bench",   "--no-pci",    "--no-huge",         "-m", "128",
+                       prefix.c_str(), "--no-shconf", "--log-level=error", "-l", "0"};
   if (rte_eal_init(static_cast<int>(std::size(eal)), const_cast<char**>(eal)) < 0) return 1;
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
