@@ -16,17 +16,18 @@ constexpr uint64_t splitmix64(uint64_t x) noexcept {
   return x ^ (x >> 31);
 }
 
+// Big-endian stores, one instruction each.
 inline void be16(uint8_t* p, uint16_t v) noexcept {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
+  v = __builtin_bswap16(v);
+  std::memcpy(p, &v, 2);
 }
 inline void be32(uint8_t* p, uint32_t v) noexcept {
-  be16(p, static_cast<uint16_t>(v >> 16));
-  be16(p + 2, static_cast<uint16_t>(v));
+  v = __builtin_bswap32(v);
+  std::memcpy(p, &v, 4);
 }
 inline void be64(uint8_t* p, uint64_t v) noexcept {
-  be32(p, static_cast<uint32_t>(v >> 32));
-  be32(p + 4, static_cast<uint32_t>(v));
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
 }
 
 // Unfolded sum of the native 16-bit words of an even number of bytes.
@@ -98,6 +99,8 @@ FrameSource::FrameSource(const TrafficSpec& spec, uint16_t queue, uint16_t nb_qu
   }
   max_frame_ = spec.size_model == SizeModel::kImix ? 1500 : spec.size_max;
   if (max_frame_ < 14 + 40 + 20) max_frame_ = 14 + 40 + 20;
+  ipv6_threshold_ = fraction16(spec.ipv6);
+  tcp_threshold_ = fraction16(spec.tcp);
   invalid_threshold_ = static_cast<uint32_t>(spec.invalid * double(1u << 24));
   if (spec.invalid >= 1.0) invalid_threshold_ = 1u << 24;
 
@@ -185,8 +188,8 @@ uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info) cons
   const uint32_t flow = c.flow * nb_queues_ + queue_;
   const uint64_t fh = splitmix64(spec_.seed ^ (uint64_t{flow} * 0x9e3779b97f4a7c15ull));
   const uint64_t h = splitmix64(seed_ ^ c.index);
-  const bool v6 = (fh & 0xffff) < fraction16(spec_.ipv6);
-  const bool tcp = ((fh >> 16) & 0xffff) < fraction16(spec_.tcp);
+  const bool v6 = (fh & 0xffff) < ipv6_threshold_;
+  const bool tcp = ((fh >> 16) & 0xffff) < tcp_threshold_;
   const uint8_t proto = tcp ? 6 : 17;
 
   uint32_t size = spec_.size_min;

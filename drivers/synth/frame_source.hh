@@ -87,11 +87,12 @@ class FrameSource {
   uint32_t stride_;  // coprime with local_flows_: the flow permutation
   uint64_t seed_;    // per queue
   uint16_t max_frame_;
-  uint32_t invalid_threshold_;  // of 2^24
-  Pool random_;                 // random, repeat
-  Pool records_;                // records, binary: the record repeated
-  uint32_t record_len_ = 0;     // even
-  uint32_t span_len_ = 0;       // leading bytes of a record that change per frame
+  uint32_t ipv6_threshold_, tcp_threshold_;  // of 2^16, per flow
+  uint32_t invalid_threshold_;               // of 2^24, per frame
+  Pool random_;                              // random, repeat
+  Pool records_;                             // records, binary: the record repeated
+  uint32_t record_len_ = 0;                  // even
+  uint32_t span_len_ = 0;                    // leading bytes of a record that change per frame
   uint64_t span_template_sum_ = 0;
 };
 
