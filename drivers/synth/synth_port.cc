@@ -31,6 +31,12 @@ struct alignas(64) SynthPort::RxQueue {
   uint32_t ring = 0;
   std::vector<uint64_t> arrival;  // power-of-two size >= ring
   uint64_t arrival_mask = 0;
+  // Bank mode (bank=N): the first N frames built once, replayed in a cycle.
+  std::vector<uint8_t> bank;  // frame b at b * bank_stride
+  std::vector<uint16_t> bank_len;
+  std::vector<uint32_t> bank_hash;
+  std::vector<uint8_t> bank_invalid;
+  uint32_t bank_stride = 0, bank_next = 0;
   stats::Counter generated, bytes, missed, invalid;
 };
 
@@ -68,23 +74,38 @@ uint16_t fill_rx(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb, uint16_t, vo
     take = static_cast<uint16_t>(std::min<uint64_t>(nb, q.limit - q.cursor.index));
   }
   uint64_t bytes = 0, invalid = 0;
-  FrameInfo info;
   // Fresh mbufs' data is cold: start the write misses for the whole burst at
   // once (a NIC's DMA would have put the frames in cache).
   for (uint16_t i = 0; i < take; ++i)
     __builtin_prefetch(rte_pktmbuf_mtod(pkts[i], void*), 1, 3);
-  for (uint16_t i = 0; i < take; ++i) {
-    rte_mbuf* m = pkts[i];
-    const uint16_t len = q.source.build(q.cursor, rte_pktmbuf_mtod(m, uint8_t*), &info);
-    q.source.advance(q.cursor);
+  auto finish = [&](rte_mbuf* m, uint16_t len, uint32_t hash) {
     m->data_len = len;
     m->pkt_len = len;
-    m->hash.rss = info.hash;
+    m->hash.rss = hash;
     m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
     runtime::rx_tsc(m, q.tsc_offset) =
         q.per_cycle > 0.0 ? q.arrival[q.delivered++ & q.arrival_mask] : now;
     bytes += len;
-    invalid += info.kind != InvalidKind::kNone;
+  };
+  if (!q.bank_len.empty()) {
+    const uint32_t size = static_cast<uint32_t>(q.bank_len.size());
+    for (uint16_t i = 0; i < take; ++i) {
+      const uint32_t b = q.bank_next;
+      std::memcpy(rte_pktmbuf_mtod(pkts[i], uint8_t*), &q.bank[size_t{b} * q.bank_stride],
+                  q.bank_len[b]);
+      finish(pkts[i], q.bank_len[b], q.bank_hash[b]);
+      invalid += q.bank_invalid[b];
+      q.bank_next = b + 1 == size ? 0 : b + 1;
+    }
+    q.cursor.index += take;  // counts frames for count=
+  } else {
+    FrameInfo info;
+    for (uint16_t i = 0; i < take; ++i) {
+      const uint16_t len = q.source.build(q.cursor, rte_pktmbuf_mtod(pkts[i], uint8_t*), &info);
+      q.source.advance(q.cursor);
+      finish(pkts[i], len, info.hash);
+      invalid += info.kind != InvalidKind::kNone;
+    }
   }
   if (take < nb) rte_pktmbuf_free_bulk(pkts + take, nb - take);
   q.generated.add(take);
@@ -130,6 +151,24 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
                   std::to_string(rq->source.max_frame()) + " B do not fit mbufs of " +
                   std::to_string(mbuf_data_room) + " B (raise --mbuf-size)");
     rq->limit = spec.count;
+    if (spec.bank) {
+      rq->bank_stride = RTE_ALIGN_CEIL(rq->source.max_frame(), 64u);
+      if (uint64_t{spec.bank} * rq->bank_stride > (256ull << 20))
+        throw Error("--synth " + std::to_string(port) + ": bank=" + std::to_string(spec.bank) +
+                    " frames of up to " + std::to_string(rq->source.max_frame()) +
+                    " B exceed 256 MiB per queue (lower bank or size)");
+      rq->bank.resize(uint64_t{spec.bank} * rq->bank_stride);
+      rq->bank_len.resize(spec.bank);
+      rq->bank_hash.resize(spec.bank);
+      rq->bank_invalid.resize(spec.bank);
+      auto cur = rq->source.cursor_at(0);
+      FrameInfo fi;
+      for (uint32_t b = 0; b < spec.bank; ++b, rq->source.advance(cur)) {
+        rq->bank_len[b] = rq->source.build(cur, &rq->bank[uint64_t{b} * rq->bank_stride], &fi);
+        rq->bank_hash[b] = fi.hash;
+        rq->bank_invalid[b] = fi.kind != InvalidKind::kNone;
+      }
+    }
     rq->tsc_offset = tsc_offset;
     if (spec.rate) {
       const double hz = static_cast<double>(rte_get_tsc_hz());

@@ -15,6 +15,7 @@ namespace {
 
 uint64_t parse_count(std::string_view key, std::string_view v, uint64_t lo, uint64_t hi,
                      bool suffixes) {
+  const std::string_view given = v;  // for messages, suffix and all
   uint64_t mult = 1;
   if (suffixes && !v.empty()) {
     switch (v.back()) {
@@ -31,7 +32,7 @@ uint64_t parse_count(std::string_view key, std::string_view v, uint64_t lo, uint
   if (ec != std::errc() || p != v.data() + v.size() || v.empty() || !std::isfinite(x) || x < 0 ||
       (mult == 1 && x != std::floor(x)))
     fail(key, "expected a whole number" + std::string(suffixes ? " (k/M/G suffix allowed)" : "") +
-                  ", got '" + std::string(v) + "'");
+                  ", got '" + std::string(given) + "'");
   const double value = x * static_cast<double>(mult);
   if (value < static_cast<double>(lo) || value > static_cast<double>(hi))
     fail(key,
@@ -94,7 +95,7 @@ TrafficSpec parse_traffic_spec(std::string_view text) {
     if (eq == std::string_view::npos)
       fail(item,
            "expected key=value (keys: seed flows size ipv6 tcp payload invalid kinds rate "
-           "ring count tx-rate)");
+           "ring count tx-rate bank)");
     const std::string_view key = item.substr(0, eq);
     std::string_view v = item.substr(eq + 1);
     if (key == "seed") {
@@ -157,10 +158,12 @@ TrafficSpec parse_traffic_spec(std::string_view text) {
       s.count = parse_count(key, v, 0, UINT64_MAX >> 1, true);
     } else if (key == "tx-rate") {
       s.tx_rate = parse_count(key, v, 0, 1000000000, true);
+    } else if (key == "bank") {
+      s.bank = static_cast<uint32_t>(parse_count(key, v, 1, 1u << 20, true));
     } else {
       fail(key,
            "unknown key (keys: seed flows size ipv6 tcp payload invalid kinds rate ring "
-           "count tx-rate)");
+           "count tx-rate bank)");
     }
   }
   if (kinds_given && s.kinds.empty()) fail("kinds", "empty list");
@@ -191,11 +194,11 @@ std::string TrafficSpec::describe() const {
                           : std::to_string(size_min) + "-" + std::to_string(size_max);
   std::snprintf(buf, sizeof buf,
                 "seed=%llu flows=%u size=%s ipv6=%.3g tcp=%.3g payload=%s invalid=%.3g rate=%llu "
-                "count=%llu tx-rate=%llu",
+                "count=%llu tx-rate=%llu bank=%u",
                 static_cast<unsigned long long>(seed), flows, sizes.c_str(), ipv6, tcp,
                 std::string(payload_model_name(payload)).c_str(), invalid,
                 static_cast<unsigned long long>(rate), static_cast<unsigned long long>(count),
-                static_cast<unsigned long long>(tx_rate));
+                static_cast<unsigned long long>(tx_rate), bank);
   return buf;
 }
 

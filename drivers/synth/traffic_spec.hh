@@ -60,6 +60,7 @@ struct TrafficSpec {
   uint32_t ring = 0;               // RX ring model with rate: 0 = the port's RX descriptors
   uint64_t count = 0;              // frames per RX queue, then silence; 0 = endless
   uint64_t tx_rate = 0;            // TX sink: frames per second per queue taken, 0 = all
+  uint32_t bank = 0;  // >0: build this many frames per queue once and replay them in a cycle
 
   std::string describe() const;  // one line for logs and result files
 };

@@ -51,6 +51,19 @@ class SyntheticSource(unittest.TestCase):
         self.assertEqual(ra.summary["synthetic"][0]["generated"], 4000)
         print(f"seed 5: {len(a)} frames identical over two rtc runs and a pipeline run")
 
+    def test_bank_replays_the_first_frames(self):
+        # bank=N builds the first N frames once and replays them in a cycle.
+        spec = "seed=4,flows=50,size=imix,ipv6=0.5,payload=records"
+        exact, r1, _ = capture(spec, count=100)
+        banked, r2, _ = capture(spec + ",bank=100", count=300)
+        for r in (r1, r2):
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            dptest.assert_balanced(self, r.summary)
+        self.assertEqual(len(banked), 300)
+        self.assertEqual(banked[:100], exact)
+        self.assertEqual(banked[100:200], exact)
+        self.assertEqual(banked[200:], exact)
+
     def test_validate_drops_match_reference(self):
         spec = "seed=9,flows=2000,size=60-1500,ipv6=0.5,tcp=0.5,invalid=0.2"
         frames, r, out = capture(spec, count=20000)

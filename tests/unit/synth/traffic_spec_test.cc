@@ -20,7 +20,7 @@ TEST(TrafficSpec, Defaults) {
 TEST(TrafficSpec, EveryKey) {
   const TrafficSpec s = parse_traffic_spec(
       "seed=9,flows=2M,size=100-900,ipv6=0.25,tcp=1,payload=binary,invalid=0.5,"
-      "kinds=ttl0/runt,rate=2.5M,ring=512,count=10k,tx-rate=1G");
+      "kinds=ttl0/runt,rate=2.5M,ring=512,count=10k,tx-rate=1G,bank=4k");
   EXPECT_EQ(s.seed, 9u);
   EXPECT_EQ(s.flows, 2000000u);
   EXPECT_EQ(s.size_model, SizeModel::kRange);
@@ -37,6 +37,7 @@ TEST(TrafficSpec, EveryKey) {
   EXPECT_EQ(s.ring, 512u);
   EXPECT_EQ(s.count, 10000u);
   EXPECT_EQ(s.tx_rate, 1000000000u);
+  EXPECT_EQ(s.bank, 4000u);
   EXPECT_EQ(parse_traffic_spec("size=imix").size_model, SizeModel::kImix);
 }
 
@@ -64,6 +65,8 @@ TEST(TrafficSpec, BadInputNamesTheKey) {
       {"colour=red", "colour: unknown key"},
       {"flows", "flows: expected key=value"},
       {"ring=0", "ring: 0 is out of range"},
+      {"bank=0", "bank: 0 is out of range"},
+      {"bank=2M", "bank: 2M is out of range"},
   };
   for (const auto& [text, msg] : cases) {
     try {
