@@ -36,7 +36,7 @@ uint64_t parse_count(std::string_view key, std::string_view v, uint64_t lo, uint
   const double value = x * static_cast<double>(mult);
   if (value < static_cast<double>(lo) || value > static_cast<double>(hi))
     fail(key,
-         std::string(v) + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+         std::string(given) + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
   return static_cast<uint64_t>(value);
 }
 
