@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -195,7 +196,9 @@ int run(int argc, char** argv) {
     placement.warnings = pipeline->warnings;
     for (const auto* stage : {&pipeline->rx, &pipeline->work, &pipeline->tx})
       for (const auto& l : *stage)
-        placement.lcores.push_back({l.lcore, l.socket, l.rx_streams});
+        if (std::none_of(placement.lcores.begin(), placement.lcores.end(),
+                         [&](const auto& x) { return x.lcore == l.lcore; }))  // I/O lcores once
+          placement.lcores.push_back({l.lcore, l.socket, l.rx_streams});
   } else {
     placement = dp::runtime::place(port_infos, workers, cfg);
   }

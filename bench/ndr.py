@@ -16,8 +16,8 @@ passes when nothing is missed and nothing is dropped. For each engine and size:
      at the NDR, and at 10%, 50% and 90% of max.
 
 `--models rtc,pipeline` repeats 1 and 3 for the pipeline model at the same core
-count (rtc: one forwarding lcore; pipeline: RX, worker and TX lcores, which on
-a 2-CPU machine must share CPUs).
+count (rtc: main + one forwarding lcore; pipeline: an I/O lcore doing RX and TX
+next to the main lcore, and one worker lcore).
 
   bench/ndr.py                                   # writes docs/bench/ndr.{json,md,png}
   bench/ndr.py --engines io --sizes 64 --trial 1
@@ -40,7 +40,9 @@ import system_bench  # noqa: E402  (machine description, memory flags)
 
 BIN = ROOT / "build" / "app" / "deltaplane"
 LCORES = {"rtc": ("0,1", []),
-          "pipeline": ("0@0,1@0,2@1,3@1", ["--model", "pipeline", "--stages", "rx:1,work:2,tx:3"])}
+          # An I/O lcore (RX+TX) shares CPU 0 with the mostly sleeping main lcore;
+          # the worker has CPU 1: the same two CPUs as rtc's main + forwarding lcore.
+          "pipeline": ("0@0,1@0,2@1", ["--model", "pipeline", "--stages", "rx:1,work:2,tx:1"])}
 
 
 RING = [4096]  # modelled RX ring (descriptors); --ring

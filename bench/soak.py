@@ -64,8 +64,8 @@ def soak(model, args, ctl):
     mem = ["-m", "512", "--huge-unlink"] if free_hugepages() >= 300 else ["--no-huge", "-m", "512"]
     if model == "rtc":
         lcores, app = "0,1", ["--model", "rtc"]
-    else:  # 2 CPUs: RX shares CPU 0 with the (mostly sleeping) main lcore
-        lcores, app = "0@0,1@0,2@1,3@1", ["--model", "pipeline", "--stages", "rx:1,work:2,tx:3"]
+    else:  # 2 CPUs: an I/O lcore (RX+TX) next to the mostly sleeping main, a worker
+        lcores, app = "0@0,1@0,2@1", ["--model", "pipeline", "--stages", "rx:1,work:2,tx:1"]
     tmp = tempfile.mkdtemp(prefix="dpsoak-")
     summary = os.path.join(tmp, "summary.json")
     cmd = [str(BIN), "--lcores", lcores, "--no-pci", "--log-level=warning",

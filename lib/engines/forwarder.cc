@@ -232,6 +232,18 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     for (size_t i = 0; i < tx.tx_ports.size(); ++i)
       ctx->streams[i] = Stream{kNoPort, 0, tx.tx_ports[i], 0, StreamRole::kLan};
   }
+  // I/O lcores: an RX and a TX context on the same lcore run as one loop.
+  for (auto& r : contexts_)
+    if (r->pipe.role == LcoreRole::kRx)
+      for (auto& t : contexts_)
+        if (t->pipe.role == LcoreRole::kTx && t->lcore == r->lcore)
+          io_lcores_.push_back({r.get(), t.get()});
+}
+
+IoLcore* Forwarder::io_lcore_of(unsigned lcore) noexcept {
+  for (auto& io : io_lcores_)
+    if (io.rx->lcore == lcore) return &io;
+  return nullptr;
 }
 
 Forwarder::~Forwarder() {
@@ -251,9 +263,21 @@ void Forwarder::launch() {
       case LcoreRole::kRtc:
         if (c->nb_streams) start(lcore_main_for(cfg_.engine, cfg_.cycles), *c);
         break;
-      case LcoreRole::kRx: start(pipeline_rx_main, *c); break;
+      case LcoreRole::kRx:
+        if (IoLcore* io = io_lcore_of(c->lcore)) {
+          if (rte_eal_remote_launch(pipeline_io_main, io, c->lcore) != 0) {
+            stop_and_wait();
+            throw Error("cannot launch lcore " + std::to_string(c->lcore) + " (busy?)");
+          }
+          launched_ = true;
+        } else {
+          start(pipeline_rx_main, *c);
+        }
+        break;
       case LcoreRole::kWork: start(work_main_for(cfg_.engine), *c); break;
-      case LcoreRole::kTx: start(pipeline_tx_main, *c); break;
+      case LcoreRole::kTx:
+        if (!io_lcore_of(c->lcore)) start(pipeline_tx_main, *c);  // else: its I/O lcore sends
+        break;
     }
   }
 }
@@ -274,8 +298,10 @@ void Forwarder::start() {
   }
   rx_done_.store(false);
   work_done_.store(false);
-  for (auto& c : contexts_)
+  for (auto& c : contexts_) {
     c->paused_ack.store(false);
+    c->stage_done.store(false);
+  }
   control_.state.store(RunState::kRunning);
   launch();
 }
@@ -307,11 +333,17 @@ void Forwarder::stop_and_wait() noexcept {
         rte_eal_wait_lcore(c->lcore);
   };
   wait_role(LcoreRole::kRtc);
-  wait_role(LcoreRole::kRx);
+  // RX stages report through a flag: an I/O lcore's loop keeps sending until
+  // the workers are done, so its lcore cannot be waited for yet.
+  for (auto& c : contexts_)
+    if (c->pipe.role == LcoreRole::kRx)
+      while (!c->stage_done.load(std::memory_order_acquire))
+        rte_pause();
   rx_done_.store(true, std::memory_order_release);
   wait_role(LcoreRole::kWork);
   work_done_.store(true, std::memory_order_release);
   wait_role(LcoreRole::kTx);
+  wait_role(LcoreRole::kRx);  // returns at once for lcores already collected
   launched_ = false;
 }
 
@@ -610,7 +642,18 @@ stats::Snapshot Forwarder::snapshot() const {
       s.drops[r] += d;
       ls.drops += d;
     }
-    s.lcores.push_back(ls);
+    // An I/O lcore's RX and TX contexts are one lcore.
+    auto same = std::find_if(s.lcores.begin(), s.lcores.end(),
+                             [&](const stats::LcoreSnapshot& o) { return o.lcore == ls.lcore; });
+    if (same == s.lcores.end()) {
+      s.lcores.push_back(ls);
+    } else {
+      same->rx_packets += ls.rx_packets;
+      same->tx_packets += ls.tx_packets;
+      same->drops += ls.drops;
+      same->polls += ls.polls;
+      same->empty_polls += ls.empty_polls;
+    }
   }
   return s;
 }

@@ -15,6 +15,7 @@
 
 #include "config/app_config.hh"
 #include "engines/lcore_context.hh"
+#include "engines/pipeline.hh"
 #include "engines/ring.hh"
 #include "runtime/pipeline_plan.hh"
 #include "runtime/placement.hh"
@@ -118,6 +119,7 @@ class Forwarder {
   };
   void launch();
   void stop_and_wait() noexcept;
+  IoLcore* io_lcore_of(unsigned lcore) noexcept;  // null unless lcore does RX and TX
   uint64_t rx_total() const noexcept;
   double elapsed() const noexcept;
 
@@ -128,6 +130,7 @@ class Forwarder {
   std::string_view validator_name_;
   std::vector<std::unique_ptr<Ring>> rings_;  // pipeline only; outlive no context
   std::vector<std::unique_ptr<LcoreContext, ContextDeleter>> contexts_;
+  std::vector<IoLcore> io_lcores_;  // pipeline lcores that do both RX and TX
   std::atomic<bool> rx_done_{false}, work_done_{false};
   ControlBlock control_;
   std::atomic<uint64_t> stats_period_us_;

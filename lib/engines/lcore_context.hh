@@ -103,6 +103,7 @@ struct alignas(64) LcoreContext {
 
   // Written by this lcore only.
   std::atomic<bool> paused_ack{false};  // this lcore has seen kPaused and stopped polling
+  std::atomic<bool> stage_done{false};  // pipeline: this stage's loop has finished
   stats::LcoreCounters counters;
   std::array<stats::StreamCounters, kMaxStreamsPerLcore> stream_counters;
   // pipeline: RX->worker (workers), RX->TX (TX lcores); rtc: arrival->TX of stamped streams

@@ -60,94 +60,156 @@ inline uint32_t flow_hash_of(const rte_mbuf* m) noexcept {
 
 }  // namespace
 
-int pipeline_rx_main(void* arg) noexcept {
-  LcoreContext& ctx = *static_cast<LcoreContext*>(arg);
-  PipelineLinks& pl = ctx.pipe;
+namespace {
+
+// Stack scratch of the RX and TX steps.
+struct RxScratch {
   rte_mbuf* pkts[kMaxBurst];
   rte_mbuf* out[kMaxStageRings][kMaxBurst];
   uint16_t out_n[kMaxStageRings];
+};
+struct TxScratch {
+  rte_mbuf* in[kMaxBurst];
+  rte_mbuf* by_stream[kMaxTxPortsPerLcore][kMaxBurst];
+  uint16_t cnt[kMaxTxPortsPerLcore];
+};
+
+// One pass over an RX lcore's queues: admit, stamp, dispatch to workers.
+inline void rx_step(LcoreContext& ctx, RxScratch& x) noexcept {
+  PipelineLinks& pl = ctx.pipe;
   const uint16_t burst = ctx.burst;
   const uint16_t workers = pl.nb_out_rings;
-  detail::RunGate gate(ctx);
+  for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
+    const Stream& s = ctx.streams[si];
+    stats::StreamCounters& sc = ctx.stream_counters[si];
+    uint16_t n = rte_eth_rx_burst(s.rx_port, s.rx_queue, x.pkts, burst);
+    ctx.counters.polls.add(1);
+    if (n == 0) [[unlikely]] {
+      ctx.counters.empty_polls.add(1);
+      continue;
+    }
+    uint64_t bytes;
+    n = detail::admit<false>(x.pkts, n, sc, ctx, bytes);
+    if (n == 0) [[unlikely]]
+      continue;
+    const uint64_t now = rte_rdtsc();
+    for (uint16_t w = 0; w < workers; ++w)
+      x.out_n[w] = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = x.pkts[i];
+      if (!s.stamped) detail::rx_tsc(m, pl.tsc_offset) = now;  // else: arrival time
+      m->port = s.rx_port;
+      const uint16_t w = static_cast<uint16_t>(flow_hash_of(m) % workers);
+      x.out[w][x.out_n[w]++] = m;
+    }
+    for (uint16_t w = 0; w < workers; ++w)
+      if (x.out_n[w]) detail::enqueue_or_drop(ctx, w, x.out[w], x.out_n[w]);
+  }
+}
 
-  while (gate.pass()) {
-    for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
-      const Stream& s = ctx.streams[si];
-      stats::StreamCounters& sc = ctx.stream_counters[si];
-      uint16_t n = rte_eth_rx_burst(s.rx_port, s.rx_queue, pkts, burst);
-      ctx.counters.polls.add(1);
-      if (n == 0) [[unlikely]] {
-        ctx.counters.empty_polls.add(1);
-        continue;
-      }
-      uint64_t bytes;
-      n = detail::admit<false>(pkts, n, sc, ctx, bytes);
-      if (n == 0) [[unlikely]]
-        continue;
-      const uint64_t now = rte_rdtsc();
-      for (uint16_t w = 0; w < workers; ++w)
-        out_n[w] = 0;
-      for (uint16_t i = 0; i < n; ++i) {
-        rte_mbuf* m = pkts[i];
-        if (!s.stamped) detail::rx_tsc(m, pl.tsc_offset) = now;  // else: arrival time
-        m->port = s.rx_port;
-        const uint16_t w = static_cast<uint16_t>(flow_hash_of(m) % workers);
-        out[w][out_n[w]++] = m;
-      }
-      for (uint16_t w = 0; w < workers; ++w)
-        if (out_n[w]) detail::enqueue_or_drop(ctx, w, out[w], out_n[w]);
+// One dequeue from a TX lcore's ring, sent per port; returns frames dequeued.
+inline unsigned tx_step(LcoreContext& ctx, TxScratch& x) noexcept {
+  PipelineLinks& pl = ctx.pipe;
+  const unsigned n = pl.in_ring->dequeue_burst(x.in, ctx.burst);
+  if (n == 0) return 0;
+  const uint64_t now = rte_rdtsc();
+  for (uint16_t si = 0; si < ctx.nb_streams; ++si)
+    x.cnt[si] = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = x.in[i];
+    ctx.latency.record(now - detail::rx_tsc(m, pl.tsc_offset));
+    // Streams of a TX lcore are its ports (usually one or two): find it.
+    uint16_t si = 0;
+    while (si + 1 < ctx.nb_streams && ctx.streams[si].tx_port != m->port)
+      ++si;
+    x.by_stream[si][x.cnt[si]++] = m;
+  }
+  for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
+    if (!x.cnt[si]) continue;
+    const Stream& s = ctx.streams[si];
+    rte_mbuf** pkts = x.by_stream[si];
+    if (ctx.control->link_down[s.tx_port].load(std::memory_order_relaxed)) [[unlikely]] {
+      detail::drop_link_down(pkts, x.cnt[si], ctx);
+      continue;
+    }
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < x.cnt[si]; ++i)
+      bytes += pkts[i]->pkt_len;
+    const uint16_t sent = rte_eth_tx_burst(s.tx_port, s.tx_queue, pkts, x.cnt[si]);
+    if (sent == x.cnt[si]) [[likely]] {
+      ctx.stream_counters[si].tx_packets.add(sent);
+      ctx.stream_counters[si].tx_bytes.add(bytes);
+    } else {
+      detail::finish_tx(s, pkts, x.cnt[si], sent, bytes, ctx);
     }
   }
+  return n;
+}
+
+// A TX lcore is done once its upstream stage is and its ring is empty.
+inline bool tx_drained(const LcoreContext& ctx) noexcept {
+  return ctx.pipe.upstream_done->load(std::memory_order_acquire) && ctx.pipe.in_ring->count() == 0;
+}
+
+}  // namespace
+
+int pipeline_rx_main(void* arg) noexcept {
+  LcoreContext& ctx = *static_cast<LcoreContext*>(arg);
+  RxScratch x;
+  detail::RunGate gate(ctx);
+  while (gate.pass())
+    rx_step(ctx, x);
+  ctx.stage_done.store(true, std::memory_order_release);
   return 0;
 }
 
 int pipeline_tx_main(void* arg) noexcept {
   LcoreContext& ctx = *static_cast<LcoreContext*>(arg);
-  PipelineLinks& pl = ctx.pipe;
-  rte_mbuf* in[kMaxBurst];
-  rte_mbuf* by_stream[kMaxTxPortsPerLcore][kMaxBurst];
-  uint16_t cnt[kMaxTxPortsPerLcore];
-  const uint16_t burst = ctx.burst;
-
+  TxScratch x;
   while (true) {
-    const unsigned n = pl.in_ring->dequeue_burst(in, burst);
-    if (n == 0) {
-      if (pl.upstream_done->load(std::memory_order_acquire) && pl.in_ring->count() == 0) break;
+    if (tx_step(ctx, x) == 0) {
+      if (tx_drained(ctx)) break;
       rte_pause();
-      continue;
-    }
-    const uint64_t now = rte_rdtsc();
-    for (uint16_t si = 0; si < ctx.nb_streams; ++si)
-      cnt[si] = 0;
-    for (unsigned i = 0; i < n; ++i) {
-      rte_mbuf* m = in[i];
-      ctx.latency.record(now - detail::rx_tsc(m, pl.tsc_offset));
-      // Streams of a TX lcore are its ports (usually one or two): find it.
-      uint16_t si = 0;
-      while (si + 1 < ctx.nb_streams && ctx.streams[si].tx_port != m->port)
-        ++si;
-      by_stream[si][cnt[si]++] = m;
-    }
-    for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
-      if (!cnt[si]) continue;
-      const Stream& s = ctx.streams[si];
-      rte_mbuf** pkts = by_stream[si];
-      if (ctx.control->link_down[s.tx_port].load(std::memory_order_relaxed)) [[unlikely]] {
-        detail::drop_link_down(pkts, cnt[si], ctx);
-        continue;
-      }
-      uint64_t bytes = 0;
-      for (uint16_t i = 0; i < cnt[si]; ++i)
-        bytes += pkts[i]->pkt_len;
-      const uint16_t sent = rte_eth_tx_burst(s.tx_port, s.tx_queue, pkts, cnt[si]);
-      if (sent == cnt[si]) [[likely]] {
-        ctx.stream_counters[si].tx_packets.add(sent);
-        ctx.stream_counters[si].tx_bytes.add(bytes);
-      } else {
-        detail::finish_tx(s, pkts, cnt[si], sent, bytes, ctx);
-      }
     }
   }
+  ctx.stage_done.store(true, std::memory_order_release);
+  return 0;
+}
+
+int pipeline_io_main(void* arg) noexcept {
+  IoLcore& io = *static_cast<IoLcore*>(arg);
+  LcoreContext& rx = *io.rx;
+  LcoreContext& tx = *io.tx;
+  RxScratch rx_x;
+  TxScratch tx_x;
+  bool rx_on = true, acked = false;
+  while (true) {
+    if (rx_on) {
+      // The run state as RunGate reads it, without spinning while paused:
+      // a paused I/O lcore still drains what the workers send.
+      const RunState st = rx.control->state.load(std::memory_order_relaxed);
+      if (st == RunState::kRunning) [[likely]] {
+        if (acked) {
+          rx.paused_ack.store(false, std::memory_order_relaxed);
+          acked = false;
+        }
+        rx_step(rx, rx_x);
+      } else if (st == RunState::kPaused) {
+        if (!acked) {
+          rx.paused_ack.store(true, std::memory_order_release);
+          acked = true;
+        }
+      } else {
+        rx_on = false;
+        rx.stage_done.store(true, std::memory_order_release);
+      }
+    }
+    if (tx_step(tx, tx_x) == 0 && !rx_on) {
+      if (tx_drained(tx)) break;
+      rte_pause();
+    }
+  }
+  tx.stage_done.store(true, std::memory_order_release);
   return 0;
 }
 

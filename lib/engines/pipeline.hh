@@ -2,6 +2,7 @@
 //   RX lcores:  rx_burst -> admit -> stamp TSC -> ring of the flow's worker
 //   workers:    ring -> engine (per RX port run) -> ring of the TX port's lcore
 //   TX lcores:  ring -> tx_burst per port
+//   I/O lcores: an RX and a TX lcore in one (pipeline_io_main)
 // Flows stay on one worker (flow hash), so per-flow order is kept end to end.
 // A full ring is retried up to a bound, then its frames are dropped and
 // counted ("ring_full"): nothing blocks forever, nothing leaks. Workers and TX
@@ -18,6 +19,15 @@ namespace deltaplane::engines {
 
 int pipeline_rx_main(void* arg) noexcept;
 int pipeline_tx_main(void* arg) noexcept;
+
+// An I/O lcore (as in DPDK's load_balancer example) does both ends: it polls
+// its RX queues and sends what the workers hand back, so a pipeline fits two
+// cores (I/O + worker). Its two contexts keep their roles and counters.
+struct IoLcore {
+  LcoreContext* rx = nullptr;
+  LcoreContext* tx = nullptr;
+};
+int pipeline_io_main(void* arg) noexcept;
 
 namespace detail {
 

@@ -92,25 +92,40 @@ PipelinePlan plan_pipeline(const std::vector<PortInfo>& ports,
     throw Error("no ports to forward on (add --no-pci --vdev ... or -a PCI_ADDRESS)");
   StageSpec spec;
   if (cfg.stages.empty()) {
-    if (workers.size() < 3)
+    if (workers.size() < 2)
       throw Error(
-          "--model pipeline: needs at least 3 worker lcores (rx, work, tx), e.g. "
-          "--lcores '0@0,1@1,2@1,3@1'; or give --stages");
-    spec.rx = {workers.front().id};
-    spec.tx = {workers.back().id};
-    for (size_t i = 1; i + 1 < workers.size(); ++i)
-      spec.work.push_back(workers[i].id);
+          "--model pipeline: needs at least 2 worker lcores (an I/O lcore doing RX and TX, and "
+          "a worker), e.g. -l 0-2; or give --stages");
+    if (workers.size() == 2) {  // I/O lcore + worker, as DPDK's load_balancer example
+      spec.rx = spec.tx = {workers.front().id};
+      spec.work = {workers.back().id};
+    } else {
+      spec.rx = {workers.front().id};
+      spec.tx = {workers.back().id};
+      for (size_t i = 1; i + 1 < workers.size(); ++i)
+        spec.work.push_back(workers[i].id);
+    }
   } else {
     spec = parse_stages(cfg.stages);
   }
+  // An lcore may be both RX and TX (an I/O lcore); otherwise one role each.
   std::set<unsigned> used;
+  for (const auto* role : {&spec.rx, &spec.work, &spec.tx}) {
+    std::set<unsigned> mine;
+    for (unsigned l : *role) {
+      if (!mine.insert(l).second) fail("lcore " + std::to_string(l) + " is listed twice");
+      const bool io =
+          role == &spec.tx && std::find(spec.rx.begin(), spec.rx.end(), l) != spec.rx.end();
+      if (!used.insert(l).second && !io)
+        fail("lcore " + std::to_string(l) + " has two roles (only rx and tx may share one)");
+    }
+  }
   auto socket_of = [&](unsigned l) {
     auto it =
         std::find_if(workers.begin(), workers.end(), [&](const LcoreInfo& w) { return w.id == l; });
     if (it == workers.end())
       fail("lcore " + std::to_string(l) +
            " is not a worker lcore (enable it with -l/--lcores; the main lcore only controls)");
-    if (!used.insert(l).second) fail("lcore " + std::to_string(l) + " has two roles");
     return it->socket;
   };
   PipelinePlan p;

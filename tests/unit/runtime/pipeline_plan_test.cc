@@ -46,6 +46,23 @@ TEST(PipelinePlan, ExplicitStages) {
   EXPECT_EQ(p.queues[0].rx_queues, 2);
 }
 
+// An I/O lcore does RX and TX; two worker lcores make that the automatic plan.
+TEST(PipelinePlan, IoLcore) {
+  config::AppConfig c;
+  auto p = plan_pipeline({{0, -1}, {1, -1}}, lcores({1, 2}), c);
+  ASSERT_EQ(p.rx.size(), 1u);
+  ASSERT_EQ(p.work.size(), 1u);
+  ASSERT_EQ(p.tx.size(), 1u);
+  EXPECT_EQ(p.rx[0].lcore, 1u);
+  EXPECT_EQ(p.tx[0].lcore, 1u);
+  EXPECT_EQ(p.work[0].lcore, 2u);
+  EXPECT_TRUE(p.warnings.empty());
+  c.stages = "rx:1,work:2;3,tx:1";
+  p = plan_pipeline({{0, -1}}, lcores({1, 2, 3}), c);
+  EXPECT_EQ(p.tx[0].lcore, 1u);
+  EXPECT_FALSE(p.tx_rings[0].single_producer());  // two workers feed the I/O lcore
+}
+
 TEST(PipelinePlan, Errors) {
   config::AppConfig c;
   auto err = [&](std::vector<LcoreInfo> l) {
@@ -56,9 +73,13 @@ TEST(PipelinePlan, Errors) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(err(lcores({1, 2})).find("needs at least 3 worker lcores"), std::string::npos);
+  EXPECT_NE(err(lcores({1})).find("needs at least 2 worker lcores"), std::string::npos);
   c.stages = "rx:1,work:1,tx:2";
-  EXPECT_EQ(err(lcores({1, 2})), "--stages: lcore 1 has two roles");
+  EXPECT_EQ(err(lcores({1, 2})), "--stages: lcore 1 has two roles (only rx and tx may share one)");
+  c.stages = "rx:1,work:2,tx:1;2";
+  EXPECT_EQ(err(lcores({1, 2})), "--stages: lcore 2 has two roles (only rx and tx may share one)");
+  c.stages = "rx:1,work:2;2,tx:1";
+  EXPECT_EQ(err(lcores({1, 2})), "--stages: lcore 2 is listed twice");
   c.stages = "rx:1,work:2,tx:7";
   EXPECT_NE(err(lcores({1, 2})).find("lcore 7 is not a worker lcore"), std::string::npos);
   EXPECT_THROW(parse_stages("rx:1,work:2"), Error);
