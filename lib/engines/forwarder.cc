@@ -253,11 +253,15 @@ Forwarder::~Forwarder() {
 void Forwarder::launch() {
   auto start = [&](LcoreMain fn, LcoreContext& c) {
     if (int rc = rte_eal_remote_launch(fn, &c, c.lcore); rc != 0) {
+      c.stage_done.store(true);  // never ran
       stop_and_wait();
       throw Error("cannot launch lcore " + std::to_string(c.lcore) + " (busy?)");
     }
     launched_ = true;
   };
+  // stop_and_wait() waits for stage_done of RX stages: only those launched.
+  for (auto& c : contexts_)
+    c->stage_done.store(c->pipe.role != LcoreRole::kRx);
   for (auto& c : contexts_) {
     switch (c->pipe.role) {
       case LcoreRole::kRtc:
@@ -266,6 +270,7 @@ void Forwarder::launch() {
       case LcoreRole::kRx:
         if (IoLcore* io = io_lcore_of(c->lcore)) {
           if (rte_eal_remote_launch(pipeline_io_main, io, c->lcore) != 0) {
+            c->stage_done.store(true);
             stop_and_wait();
             throw Error("cannot launch lcore " + std::to_string(c->lcore) + " (busy?)");
           }
@@ -298,10 +303,8 @@ void Forwarder::start() {
   }
   rx_done_.store(false);
   work_done_.store(false);
-  for (auto& c : contexts_) {
+  for (auto& c : contexts_)
     c->paused_ack.store(false);
-    c->stage_done.store(false);
-  }
   control_.state.store(RunState::kRunning);
   launch();
 }
