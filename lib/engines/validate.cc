@@ -37,10 +37,15 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
   // are the same; any frame without the flag keeps the check). Ports without
   // RX checksum offload never set the flags, so their lcores skip the scan.
   if (ctx.rx_csum_flags) [[unlikely]] {
-    uint64_t ip_good = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-    for (uint16_t i = 0; i < n; ++i)
+    uint64_t ip_good = RTE_MBUF_F_RX_IP_CKSUM_GOOD, l4_good = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    for (uint16_t i = 0; i < n; ++i) {
       ip_good &= pkts[i]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+      l4_good &= pkts[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    }
     if (ip_good == RTE_MBUF_F_RX_IP_CKSUM_GOOD) options.verify_ipv4_checksum = false;
+    // The L4 sums are the expensive part; skipped only for verdict-only callers,
+    // whose Parsed (with its "L4 checksum checked" flag) nobody reads.
+    if (l4_good == RTE_MBUF_F_RX_L4_CKSUM_GOOD && !parsed) options.verify_l4_checksum = false;
   }
   // GCC cannot see that the loop above filled data[0, n) and len[0, n).
 #if defined(__GNUC__) && !defined(__clang__)
