@@ -45,10 +45,11 @@ namespace detail {
 [[gnu::cold, gnu::noinline]] uint16_t drop_oversize(rte_mbuf** pkts, uint16_t n, uint64_t& bytes,
                                                     LcoreContext& ctx) noexcept;
 
-// Retries what tx_burst did not take, then frees and counts the rest.
+// Frees and counts a burst bound for a port whose link is down.
 [[gnu::cold, gnu::noinline]] void drop_link_down(rte_mbuf** pkts, uint16_t n,
                                                  LcoreContext& ctx) noexcept;
 
+// Retries what tx_burst did not take, then frees and counts the rest.
 [[gnu::cold, gnu::noinline]] uint16_t finish_tx(const Stream& s, rte_mbuf** pkts, uint16_t n,
                                                 uint16_t sent, uint64_t bytes,
                                                 LcoreContext& ctx) noexcept;

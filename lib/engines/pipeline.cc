@@ -97,7 +97,7 @@ inline void rx_step(LcoreContext& ctx, RxScratch& x) noexcept {
       x.out_n[w] = 0;
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = x.pkts[i];
-      if (!s.stamped) detail::rx_tsc(m, pl.tsc_offset) = now;  // else: arrival time
+      if (!s.stamped) runtime::rx_tsc(m, pl.tsc_offset) = now;  // else: arrival time
       m->port = s.rx_port;
       const uint16_t w = static_cast<uint16_t>(flow_hash_of(m) % workers);
       x.out[w][x.out_n[w]++] = m;
@@ -117,7 +117,7 @@ inline unsigned tx_step(LcoreContext& ctx, TxScratch& x) noexcept {
     x.cnt[si] = 0;
   for (unsigned i = 0; i < n; ++i) {
     rte_mbuf* m = x.in[i];
-    ctx.latency.record(now - detail::rx_tsc(m, pl.tsc_offset));
+    ctx.latency.record(now - runtime::rx_tsc(m, pl.tsc_offset));
     // Streams of a TX lcore are its ports (usually one or two): find it.
     uint16_t si = 0;
     while (si + 1 < ctx.nb_streams && ctx.streams[si].tx_port != m->port)

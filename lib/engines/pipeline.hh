@@ -35,10 +35,6 @@ namespace detail {
 // what does not fit. Returns how many were enqueued.
 unsigned enqueue_or_drop(LcoreContext& ctx, uint16_t ring, rte_mbuf** pkts, unsigned n) noexcept;
 
-inline uint64_t& rx_tsc(rte_mbuf* m, int offset) noexcept {
-  return *RTE_MBUF_DYNFIELD(m, offset, uint64_t*);
-}
-
 }  // namespace detail
 
 template <Engine E>
@@ -61,7 +57,7 @@ int pipeline_work_main(void* arg) noexcept {
     }
     const uint64_t now = rte_rdtsc();
     for (unsigned i = 0; i < n; ++i)
-      ctx.latency.record(now - detail::rx_tsc(in[i], pl.tsc_offset));
+      ctx.latency.record(now - runtime::rx_tsc(in[i], pl.tsc_offset));
     for (uint16_t r = 0; r < pl.nb_out_rings; ++r)
       out_n[r] = 0;
 
