@@ -148,6 +148,28 @@ BENCHMARK(BM_ValidateBurst)
     ->Args({0, 1})
     ->Args({2, 1});
 
+// Verdicts only (no Parsed array), as the validate engine asks.
+void BM_ValidateBurstVerdicts(benchmark::State& state) {
+  const auto level = static_cast<SimdLevel>(state.range(0));
+  const BurstValidator& bv = burst_validator(level);
+  if (bv.level != level) {
+    state.SkipWithError("SIMD level not supported on this CPU");
+    return;
+  }
+  state.SetLabel(std::string(bv.name));
+  const Options opt;
+  const Mix& m = mix();
+  Verdict v[kBurst];
+  for (auto _ : state) {
+    for (size_t i = 0; i < kFrames; i += kBurst) {
+      bv.validate_burst(m.data.data() + i, m.len.data() + i, kBurst, opt, v, nullptr);
+      benchmark::DoNotOptimize(v);
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kFrames));
+}
+BENCHMARK(BM_ValidateBurstVerdicts)->ArgName("level")->Arg(0)->Arg(1)->Arg(2);
+
 void BM_ValidateReferenceL4Checksum(benchmark::State& state) {
   Options opt;
   opt.verify_l4_checksum = true;
