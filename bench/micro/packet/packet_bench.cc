@@ -130,45 +130,27 @@ void BM_ValidateBurst(benchmark::State& state) {
   opt.verify_l4_checksum = state.range(1) != 0;
   const Mix& m = mix();
   Verdict v[kBurst];
-  Parsed p[kBurst];
+  Parsed parsed[kBurst];
+  Parsed* p = state.range(2) ? parsed : nullptr;  // parsed:0 = verdicts only (validate engine)
   for (auto _ : state) {
     for (size_t i = 0; i < kFrames; i += kBurst) {
       bv.validate_burst(m.data.data() + i, m.len.data() + i, kBurst, opt, v, p);
       benchmark::DoNotOptimize(v);
-      benchmark::DoNotOptimize(p);
+      benchmark::DoNotOptimize(parsed);
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kFrames));
 }
 BENCHMARK(BM_ValidateBurst)
-    ->ArgNames({"level", "l4csum"})
-    ->Args({0, 0})
-    ->Args({1, 0})
-    ->Args({2, 0})
-    ->Args({0, 1})
-    ->Args({2, 1});
-
-// Verdicts only (no Parsed array), as the validate engine asks.
-void BM_ValidateBurstVerdicts(benchmark::State& state) {
-  const auto level = static_cast<SimdLevel>(state.range(0));
-  const BurstValidator& bv = burst_validator(level);
-  if (bv.level != level) {
-    state.SkipWithError("SIMD level not supported on this CPU");
-    return;
-  }
-  state.SetLabel(std::string(bv.name));
-  const Options opt;
-  const Mix& m = mix();
-  Verdict v[kBurst];
-  for (auto _ : state) {
-    for (size_t i = 0; i < kFrames; i += kBurst) {
-      bv.validate_burst(m.data.data() + i, m.len.data() + i, kBurst, opt, v, nullptr);
-      benchmark::DoNotOptimize(v);
-    }
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kFrames));
-}
-BENCHMARK(BM_ValidateBurstVerdicts)->ArgName("level")->Arg(0)->Arg(1)->Arg(2);
+    ->ArgNames({"level", "l4csum", "parsed"})
+    ->Args({0, 0, 1})
+    ->Args({1, 0, 1})
+    ->Args({2, 0, 1})
+    ->Args({0, 1, 1})
+    ->Args({2, 1, 1})
+    ->Args({0, 0, 0})
+    ->Args({1, 0, 0})
+    ->Args({2, 0, 0});
 
 void BM_ValidateReferenceL4Checksum(benchmark::State& state) {
   Options opt;
