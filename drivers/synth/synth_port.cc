@@ -74,10 +74,6 @@ uint16_t fill_rx(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb, uint16_t, vo
     take = static_cast<uint16_t>(std::min<uint64_t>(nb, q.limit - q.cursor.index));
   }
   uint64_t bytes = 0, invalid = 0;
-  // Fresh mbufs' data is cold: start the write misses for the whole burst at
-  // once (a NIC's DMA would have put the frames in cache).
-  for (uint16_t i = 0; i < take; ++i)
-    __builtin_prefetch(rte_pktmbuf_mtod(pkts[i], void*), 1, 3);
   auto finish = [&](rte_mbuf* m, uint16_t len, uint32_t hash) {
     m->data_len = len;
     m->pkt_len = len;

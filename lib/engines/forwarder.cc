@@ -410,11 +410,9 @@ void Forwarder::poll_links() {
     rte_eth_link link{};
     if (rte_eth_link_get_nowait(p.id, &link) != 0) continue;
     const uint8_t down = link.link_status == RTE_ETH_LINK_DOWN;
-    if (control_.link_down[p.id].exchange(down, std::memory_order_relaxed) != down) {
-      link_changes_.fetch_add(1, std::memory_order_relaxed);
+    if (control_.link_down[p.id].exchange(down, std::memory_order_relaxed) != down)
       std::fprintf(stderr, "deltaplane: port %u (%s) link %s\n", p.id, p.name.c_str(),
                    down ? "down: its TX frames are dropped as link_down" : "up");
-    }
   }
 }
 

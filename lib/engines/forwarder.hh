@@ -30,7 +30,7 @@ struct PortDesc {
   std::string name;
   int socket = -1;
   uint8_t tx_csum_offload = 0;   // kTxCsum* bits enabled on the port
-  bool rx_csum_flags = false;    // RX mbufs carry IPv4 checksum flags from the NIC
+  bool rx_csum_flags = false;    // RX mbufs carry checksum flags from the NIC
   bool arrival_stamped = false;  // RX frames carry their arrival TSC (synthetic source)
   // Adds a driver's own counters (e.g. the synthetic source's) to the port's.
   std::function<void(stats::PortSnapshot&)> extra_stats;
@@ -101,7 +101,6 @@ class Forwarder {
   std::string set_link(uint16_t port, bool up);
   // Reads every port's link status into the data path's link_down flags.
   void poll_links();
-  uint64_t link_changes() const noexcept { return link_changes_.load(); }
   uint32_t keyframe_interval() const noexcept;
   double stats_period() const noexcept;
 
@@ -134,7 +133,6 @@ class Forwarder {
   std::atomic<bool> rx_done_{false}, work_done_{false};
   ControlBlock control_;
   std::atomic<uint64_t> stats_period_us_;
-  std::atomic<uint64_t> link_changes_{0};
   uint64_t start_tsc_ = 0;
   bool launched_ = false;
   mutable std::mutex baseline_mutex_;  // control plane only

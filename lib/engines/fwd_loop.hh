@@ -62,23 +62,26 @@ class RunGate {
   explicit RunGate(LcoreContext& ctx) noexcept : ctx_(ctx), state_(ctx.control->state) {}
 
   bool pass() noexcept {
-    RunState st = state_.load(std::memory_order_relaxed);
+    RunState st;
+    while ((st = poll()) == RunState::kPaused)
+      rte_pause();
+    return st == RunState::kRunning;
+  }
+
+  // The state without waiting, the pause acknowledged (for loops that keep
+  // doing other work while paused, like the pipeline's I/O lcore).
+  RunState poll() noexcept {
+    const RunState st = state_.load(std::memory_order_relaxed);
     if (st == RunState::kRunning) [[likely]] {
       if (acked_) [[unlikely]] {
         ctx_.paused_ack.store(false, std::memory_order_relaxed);
         acked_ = false;
       }
-      return true;
+    } else if (st == RunState::kPaused && !acked_) {
+      ctx_.paused_ack.store(true, std::memory_order_release);
+      acked_ = true;
     }
-    while (st == RunState::kPaused) {
-      if (!acked_) {
-        ctx_.paused_ack.store(true, std::memory_order_release);
-        acked_ = true;
-      }
-      rte_pause();
-      st = state_.load(std::memory_order_relaxed);
-    }
-    return st != RunState::kStopping;
+    return st;
   }
 
  private:

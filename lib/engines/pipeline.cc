@@ -58,10 +58,6 @@ inline uint32_t flow_hash_of(const rte_mbuf* m) noexcept {
   return rte_hash_crc(key, n, 0);
 }
 
-}  // namespace
-
-namespace {
-
 // Stack scratch of the RX and TX steps.
 struct RxScratch {
   rte_mbuf* pkts[kMaxBurst];
@@ -182,24 +178,15 @@ int pipeline_io_main(void* arg) noexcept {
   LcoreContext& tx = *io.tx;
   RxScratch rx_x;
   TxScratch tx_x;
-  bool rx_on = true, acked = false;
+  detail::RunGate gate(rx);
+  bool rx_on = true;
   while (true) {
     if (rx_on) {
-      // The run state as RunGate reads it, without spinning while paused:
-      // a paused I/O lcore still drains what the workers send.
-      const RunState st = rx.control->state.load(std::memory_order_relaxed);
+      // Not gate.pass(): a paused I/O lcore still drains what the workers send.
+      const RunState st = gate.poll();
       if (st == RunState::kRunning) [[likely]] {
-        if (acked) {
-          rx.paused_ack.store(false, std::memory_order_relaxed);
-          acked = false;
-        }
         rx_step(rx, rx_x);
-      } else if (st == RunState::kPaused) {
-        if (!acked) {
-          rx.paused_ack.store(true, std::memory_order_release);
-          acked = true;
-        }
-      } else {
+      } else if (st == RunState::kStopping) {
         rx_on = false;
         rx.stage_done.store(true, std::memory_order_release);
       }
