@@ -90,6 +90,29 @@ std::string print_pipeline(const dp::runtime::PipelinePlan& p) {
   return s;
 }
 
+// What the generator lcores did: their rate alone (frames per busy second) and
+// how long they waited on full rings (the consumer was the bottleneck).
+std::string format_generator_line(const dp::drivers::synth::SynthPort& sp,
+                                  const dp::drivers::synth::SynthStats& st) {
+  const double total = st.busy_s + st.full_s + st.idle_s;
+  auto pct = [&](double x) { return total > 0 ? 100.0 * x / total : 0.0; };
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "synthetic port %u: %u generator lcore(s): %.2f Mpps alone (busy %.3f s), ring "
+                "full %.1f%%, idle %.1f%% of their time; delivered %llu, flushed %llu at stop",
+                sp.port(), st.generator_lcores,
+                st.busy_s > 0 ? static_cast<double>(st.generated) / st.busy_s / 1e6 : 0.0,
+                st.busy_s, pct(st.full_s), pct(st.idle_s),
+                static_cast<unsigned long long>(st.delivered),
+                static_cast<unsigned long long>(st.flushed));
+  std::string s = buf;
+  if (st.late)
+    s += ", late " + std::to_string(st.late) +
+         " (the generators could not keep up with rate=; fewer frames were offered)";
+  if (st.nombuf) s += ", " + std::to_string(st.nombuf) + " bursts found no mbufs";
+  return s + "\n";
+}
+
 int run(int argc, char** argv) {
   // Split at "--": EAL arguments before, ours after.
   int split = argc;
@@ -178,7 +201,16 @@ int run(int argc, char** argv) {
   std::vector<dp::runtime::LcoreInfo> workers;
   std::vector<unsigned> worker_cpus;
   unsigned lc;
+  std::vector<unsigned> generator_lcores;  // --synth ...,lcore=: not for forwarding
+  for (const auto& ss : synth_specs)
+    for (unsigned l : ss.spec.lcores) {
+      if (std::find(generator_lcores.begin(), generator_lcores.end(), l) != generator_lcores.end())
+        throw dp::Error("--synth: generator lcore " + std::to_string(l) + " is given twice");
+      generator_lcores.push_back(l);
+    }
   RTE_LCORE_FOREACH_WORKER(lc) {
+    if (std::find(generator_lcores.begin(), generator_lcores.end(), lc) != generator_lcores.end())
+      continue;
     workers.push_back({lc, static_cast<int>(rte_lcore_to_socket_id(lc))});
     rte_cpuset_t set = rte_lcore_cpuset(lc);
     for (unsigned c = 0; c < CPU_SETSIZE; ++c)
@@ -233,6 +265,16 @@ int run(int argc, char** argv) {
       (void)sock;
       d.rx_descriptors += rings * cfg.ring_size / demand.size();
     }
+  }
+  for (const auto& ss : synth_specs) {  // generator rings full of mbufs, generator caches
+    if (ss.spec.lcores.empty()) continue;
+    for (size_t i = 0; i < port_infos.size(); ++i)
+      if (port_infos[i].id == ss.port) {
+        auto& d = demand[sock_of_port(i)];
+        d.rx_descriptors +=
+            uint64_t{placement.queues[i].rx_queues} * (ss.spec.ring ? ss.spec.ring : cfg.rx_desc);
+        d.lcores += static_cast<uint32_t>(ss.spec.lcores.size());
+      }
   }
   dp::runtime::MemoryPlan mem_plan;
   mem_plan.no_huge = eal_info.no_huge;
@@ -331,12 +373,13 @@ int run(int argc, char** argv) {
       throw dp::Error("--synth: port " + std::to_string(ss.port) + " is not in use (" +
                       dp::drivers::EthPort::describe_available() + ")");
     synths.push_back(std::make_unique<dp::drivers::synth::SynthPort>(
-        ss.port, ss.spec, ports[i].rx_desc(), cfg.mbuf_data_room));
+        ss.port, ss.spec, ports[i].rx_desc(), cfg.mbuf_data_room,
+        pools.at(sock_of_port(i))->get()));
     const auto* sp = synths.back().get();
-    port_descs[i].arrival_stamped = true;
+    port_descs[i].arrival_stamped = sp->stamps_arrivals();
     port_descs[i].extra_stats = [sp](dp::stats::PortSnapshot& ps) {
       const auto st = sp->stats();
-      ps.hw_ipackets = st.generated;  // net_null also counts the frames the model holds back
+      ps.hw_ipackets = st.delivered;  // net_null also counts the frames the model holds back
       ps.hw_imissed += st.missed;
     };
     std::cerr << "port " << ss.port << ": synthetic traffic: " << ss.spec.describe() << "\n";
@@ -361,11 +404,18 @@ int run(int argc, char** argv) {
                              pipeline ? &*pipeline : nullptr);
   dp::control::TelemetryAttachment telemetry(fwd);
   dp::stats::Snapshot final_snap;
+  for (auto& sp : synths)
+    sp->start_generators();
   if (cfg.interactive) {
     dp::control::run_console(fwd, cfg.auto_start);
     final_snap = fwd.snapshot();
   } else {
     final_snap = fwd.run([](const std::string& s) { std::cout << s << std::flush; });
+  }
+  if (!generator_lcores.empty()) {  // their rings hold mbufs until they stop
+    for (auto& sp : synths)
+      sp->stop_generators();
+    final_snap.pools = fwd.snapshot().pools;
   }
   if (int sig = dp::runtime::stop_signal())
     std::cerr << "deltaplane: stopping on signal " << sig << "\n";
@@ -379,6 +429,7 @@ int run(int argc, char** argv) {
                                            std::to_string(st.tx_refused)
                                      : std::string())
               << "\n";
+    if (st.generator_lcores) std::cout << format_generator_line(*sp, st);
   }
   const auto acc = dp::stats::account(final_snap);
   if (!cfg.stats_json.empty()) {
@@ -396,6 +447,13 @@ int run(int argc, char** argv) {
       w.value("generated", st.generated).value("bytes", st.bytes).value("missed", st.missed);
       w.value("invalid", st.invalid).value("tx_taken", st.tx_taken);
       w.value("tx_refused", st.tx_refused);
+      if (st.generator_lcores) {
+        w.value("generator_lcores", st.generator_lcores).value("delivered", st.delivered);
+        w.value("flushed", st.flushed).value("late", st.late).value("nombuf", st.nombuf);
+        w.value("generator_busy_s", st.busy_s).value("generator_full_s", st.full_s);
+        w.value("generator_idle_s", st.idle_s);
+        w.value("generator_mpps_alone", st.busy_s > 0 ? st.generated / st.busy_s / 1e6 : 0.0);
+      }
       w.end_object();
     }
     w.end_array();

@@ -2,8 +2,12 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
 
 #include <algorithm>
 #include <cstring>
@@ -18,17 +22,32 @@ namespace deltaplane::drivers::synth {
 struct alignas(64) SynthPort::RxQueue {
   RxQueue(const TrafficSpec& spec, uint16_t queue, uint16_t nb_queues)
       : source(spec, queue, nb_queues) {}
+  ~RxQueue() {
+    if (!ring) return;
+    free_queued();
+    rte_ring_free(ring);
+  }
+  RxQueue(const RxQueue&) = delete;
+  RxQueue& operator=(const RxQueue&) = delete;
+  uint64_t free_queued() noexcept {  // no lcore may produce or consume
+    void* m = nullptr;
+    uint64_t n = 0;
+    for (; rte_ring_sc_dequeue(ring, &m) == 0; ++n)
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    return n;
+  }
   FrameSource source;
   FrameSource::Cursor cursor;
   uint64_t limit = 0;  // arrivals (rate) or frames (no rate) before silence; 0 = endless
   int tsc_offset = -1;
+  uint16_t port = 0;
   // Rate model: arrivals since t_start at `per_cycle` frames per TSC cycle;
   // those that found a free slot wait in `arrival` (their arrival TSC).
   double per_cycle = 0.0;
   double cycles_per_frame = 0.0;
   uint64_t t_start = 0;
   uint64_t arrived = 0, accepted = 0, delivered = 0;
-  uint32_t ring = 0;
+  uint32_t ring_slots = 0;
   std::vector<uint64_t> arrival;  // power-of-two size >= ring
   uint64_t arrival_mask = 0;
   // Bank mode (bank=N): the first N frames built once, replayed in a cycle.
@@ -37,7 +56,19 @@ struct alignas(64) SynthPort::RxQueue {
   std::vector<uint32_t> bank_hash;
   std::vector<uint8_t> bank_invalid;
   uint32_t bank_stride = 0, bank_next = 0;
-  stats::Counter generated, bytes, missed, invalid;
+  // Generator-lcore mode: the generator produces into `ring` from `pool`.
+  rte_ring* ring = nullptr;
+  rte_mempool* pool = nullptr;
+  stats::Counter generated, bytes, missed, invalid, late, nombuf;
+};
+
+// One generator lcore and the RX queues it feeds; written by that lcore only.
+struct alignas(64) SynthPort::Generator {
+  unsigned lcore = 0;
+  std::vector<RxQueue*> queues;
+  std::atomic<bool> stop{false};
+  bool launched = false;
+  stats::Counter busy_cycles, full_cycles, idle_cycles;
 };
 
 struct alignas(64) SynthPort::TxQueue {
@@ -49,6 +80,61 @@ struct alignas(64) SynthPort::TxQueue {
 
 namespace {
 
+// Builds `n` frames of queue `q` into `pkts`; `stamp(i)` is frame i's arrival
+// TSC. kRaw: the mbufs come straight from the mempool (refcnt 1, one segment,
+// next NULL, as the pool keeps them) and only their first cache line is
+// written, as a NIC's vector RX does; the second line (next, tx_offload, the
+// timestamp dynfield) is left alone unless kStamp, so it is not pulled over
+// from the lcore that freed the mbuf.
+template <bool kRaw, bool kStamp, typename Stamp>
+void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stamp stamp) {
+  uint64_t bytes = 0, invalid = 0;
+  auto finish = [&](rte_mbuf* m, uint16_t i, uint16_t len, uint32_t hash) {
+    if constexpr (kRaw) {
+      m->data_off = RTE_PKTMBUF_HEADROOM;
+      m->port = q.port;
+      m->ol_flags = RTE_MBUF_F_RX_RSS_HASH;
+      m->packet_type = 0;
+      m->vlan_tci = 0;
+      m->vlan_tci_outer = 0;
+    } else {
+      m->port = q.port;
+      m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+    }
+    m->data_len = len;
+    m->pkt_len = len;
+    m->hash.rss = hash;
+    if constexpr (kStamp) runtime::rx_tsc(m, q.tsc_offset) = stamp(i);
+    bytes += len;
+  };
+  auto data = [](rte_mbuf* m) {  // data_off may not be set yet (kRaw)
+    return static_cast<uint8_t*>(m->buf_addr) + RTE_PKTMBUF_HEADROOM;
+  };
+  if (!q.bank_len.empty()) {
+    const uint32_t size = static_cast<uint32_t>(q.bank_len.size());
+    for (uint16_t i = 0; i < n; ++i) {
+      const uint32_t b = q.bank_next;
+      std::memcpy(data(pkts[i]), &q.bank[size_t{b} * q.bank_stride], q.bank_len[b]);
+      finish(pkts[i], i, q.bank_len[b], q.bank_hash[b]);
+      invalid += q.bank_invalid[b];
+      q.bank_next = b + 1 == size ? 0 : b + 1;
+    }
+    q.cursor.index += n;  // counts frames for count=
+  } else {
+    FrameInfo info;
+    for (uint16_t i = 0; i < n; ++i) {
+      const uint16_t len = q.source.build(q.cursor, data(pkts[i]), &info);
+      q.source.advance(q.cursor);
+      finish(pkts[i], i, len, info.hash);
+      invalid += info.kind != InvalidKind::kNone;
+    }
+  }
+  q.generated.add(n);
+  q.bytes.add(bytes);
+  if (invalid) q.invalid.add(invalid);
+}
+
+// RX callback of the in-line source: fills the burst net_null handed out.
 uint16_t fill_rx(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb, uint16_t, void* arg) {
   auto& q = *static_cast<SynthPort::RxQueue*>(arg);
   const uint64_t now = rte_rdtsc();
@@ -59,7 +145,7 @@ uint16_t fill_rx(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb, uint16_t, vo
     if (q.limit && due > q.limit) due = q.limit;
     if (due > q.arrived) {
       const uint64_t fresh = due - q.arrived;
-      const uint64_t room = q.ring - (q.accepted - q.delivered);
+      const uint64_t room = q.ring_slots - (q.accepted - q.delivered);
       const uint64_t in = std::min(fresh, room);
       for (uint64_t j = 0; j < in; ++j)  // tail drop: the earliest arrivals get the slots
         q.arrival[(q.accepted + j) & q.arrival_mask] =
@@ -70,44 +156,85 @@ uint16_t fill_rx(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb, uint16_t, vo
       q.arrived = due;
     }
     take = static_cast<uint16_t>(std::min<uint64_t>(nb, q.accepted - q.delivered));
-  } else if (q.limit) {
-    take = static_cast<uint16_t>(std::min<uint64_t>(nb, q.limit - q.cursor.index));
-  }
-  uint64_t bytes = 0, invalid = 0;
-  auto finish = [&](rte_mbuf* m, uint16_t len, uint32_t hash) {
-    m->data_len = len;
-    m->pkt_len = len;
-    m->hash.rss = hash;
-    m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
-    runtime::rx_tsc(m, q.tsc_offset) =
-        q.per_cycle > 0.0 ? q.arrival[q.delivered++ & q.arrival_mask] : now;
-    bytes += len;
-  };
-  if (!q.bank_len.empty()) {
-    const uint32_t size = static_cast<uint32_t>(q.bank_len.size());
-    for (uint16_t i = 0; i < take; ++i) {
-      const uint32_t b = q.bank_next;
-      std::memcpy(rte_pktmbuf_mtod(pkts[i], uint8_t*), &q.bank[size_t{b} * q.bank_stride],
-                  q.bank_len[b]);
-      finish(pkts[i], q.bank_len[b], q.bank_hash[b]);
-      invalid += q.bank_invalid[b];
-      q.bank_next = b + 1 == size ? 0 : b + 1;
-    }
-    q.cursor.index += take;  // counts frames for count=
+    build_frames<false, true>(q, pkts, take,
+                              [&](uint16_t) { return q.arrival[q.delivered++ & q.arrival_mask]; });
   } else {
-    FrameInfo info;
-    for (uint16_t i = 0; i < take; ++i) {
-      const uint16_t len = q.source.build(q.cursor, rte_pktmbuf_mtod(pkts[i], uint8_t*), &info);
-      q.source.advance(q.cursor);
-      finish(pkts[i], len, info.hash);
-      invalid += info.kind != InvalidKind::kNone;
-    }
+    if (q.limit) take = static_cast<uint16_t>(std::min<uint64_t>(nb, q.limit - q.cursor.index));
+    build_frames<false, true>(q, pkts, take, [now](uint16_t) { return now; });
   }
   if (take < nb) rte_pktmbuf_free_bulk(pkts + take, nb - take);
-  q.generated.add(take);
-  q.bytes.add(bytes);
-  if (invalid) q.invalid.add(invalid);
   return take;
+}
+
+// RX callback of the generator-lcore source: the burst comes from the ring.
+uint16_t take_ring(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb_rx, uint16_t max, void* arg) {
+  auto& q = *static_cast<SynthPort::RxQueue*>(arg);
+  if (unlikely(nb_rx)) rte_pktmbuf_free_bulk(pkts, nb_rx);  // refused at setup: no-rx=1
+  return static_cast<uint16_t>(
+      rte_ring_sc_dequeue_burst(q.ring, reinterpret_cast<void**>(pkts), max, nullptr));
+}
+
+constexpr uint16_t kGeneratorBurst = 32;
+
+// A generator lcore: round-robin over its queues, a burst each while there is
+// room (and, with rate=, frames due). With rate=, frames carry the enqueue
+// time as their arrival stamp; without, the ring is kept full and a latency
+// would only measure its length, so they carry none.
+int generator_main(void* arg) {
+  auto& g = *static_cast<SynthPort::Generator*>(arg);
+  rte_mbuf* pkts[kGeneratorBurst];
+  uint64_t t = rte_rdtsc();
+  while (!g.stop.load(std::memory_order_relaxed)) {
+    bool made = false, blocked = false;
+    for (SynthPort::RxQueue* qp : g.queues) {
+      auto& q = *qp;
+      const unsigned room = rte_ring_free_count(q.ring);
+      uint64_t want = kGeneratorBurst;
+      if (q.per_cycle > 0.0) {
+        if (q.t_start == 0) q.t_start = t;
+        uint64_t due = static_cast<uint64_t>(static_cast<double>(t - q.t_start) * q.per_cycle);
+        if (q.limit && due > q.limit) due = q.limit;
+        uint64_t backlog = due - q.arrived;
+        if (backlog > q.ring_slots) {  // a ring's worth behind: the source's own shortfall
+          q.late.add(backlog - q.ring_slots);
+          q.arrived += backlog - q.ring_slots;
+          backlog = q.ring_slots;
+        }
+        if (backlog > room) {  // these found the RX ring full
+          q.missed.add(backlog - room);
+          q.arrived += backlog - room;
+          backlog = room;
+        }
+        want = std::min<uint64_t>(want, backlog);
+      } else if (q.limit) {
+        want = std::min<uint64_t>(want, q.limit - q.cursor.index);
+      }
+      const auto n = static_cast<uint16_t>(std::min<uint64_t>(want, room));
+      if (n == 0) {
+        blocked |= want > 0;
+        continue;
+      }
+      if (rte_mempool_get_bulk(q.pool, reinterpret_cast<void**>(pkts), n) != 0) {
+        q.nombuf.add(1);
+        blocked = true;
+        continue;
+      }
+      const uint64_t now = rte_rdtsc();
+      if (q.per_cycle > 0.0)  // latency is only meaningful for offered loads
+        build_frames<true, true>(q, pkts, n, [now](uint16_t) { return now; });
+      else
+        build_frames<true, false>(q, pkts, n, [now](uint16_t) { return now; });
+      if (q.per_cycle > 0.0) q.arrived += n;
+      // Single producer and `room` was free: the whole burst fits.
+      rte_ring_sp_enqueue_bulk(q.ring, reinterpret_cast<void* const*>(pkts), n, nullptr);
+      made = true;
+    }
+    const uint64_t now = rte_rdtsc();
+    (made ? g.busy_cycles : blocked ? g.full_cycles : g.idle_cycles).add(now - t);
+    t = now;
+    if (!made) rte_pause();
+  }
+  return 0;
 }
 
 uint16_t drain_tx(uint16_t, uint16_t, rte_mbuf*[], uint16_t nb, void* arg) {
@@ -126,7 +253,7 @@ uint16_t drain_tx(uint16_t, uint16_t, rte_mbuf*[], uint16_t nb, void* arg) {
 }  // namespace
 
 SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
-                     uint16_t mbuf_data_room)
+                     uint16_t mbuf_data_room, rte_mempool* pool)
     : port_(port), spec_(spec) {
   rte_eth_dev_info info{};
   if (rte_eth_dev_info_get(port, &info) != 0)
@@ -140,6 +267,31 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
                 std::to_string(port) + " before '--'");
   const uint16_t nb_rx = info.nb_rx_queues, nb_tx = info.nb_tx_queues;
   const int tsc_offset = runtime::rx_tsc_field_offset();
+  const std::string where = "--synth " + std::to_string(port) + ": ";
+  const bool generators = !spec.lcores.empty();
+  if (generators) {
+    if (spec.lcores.size() > nb_rx)
+      throw Error(where + "lcore= names " + std::to_string(spec.lcores.size()) +
+                  " generator lcores for " + std::to_string(nb_rx) +
+                  " RX queue(s); one generator feeds one or more queues (fewer lcores, or more "
+                  "forwarding lcores)");
+    for (unsigned l : spec.lcores) {
+      if (l >= RTE_MAX_LCORE || !rte_lcore_is_enabled(l) || l == rte_get_main_lcore())
+        throw Error(where + "generator lcore " + std::to_string(l) +
+                    " is not a worker lcore of the EAL (give it in -l/--lcores; not the main "
+                    "lcore)");
+      if (rte_eal_get_lcore_state(l) != WAIT)
+        throw Error(where + "generator lcore " + std::to_string(l) + " is busy");
+    }
+    // net_null must hand out nothing itself, or every poll would allocate and
+    // free a burst of empty mbufs on the forwarding lcore.
+    rte_mbuf* probe[1];
+    if (rte_eth_rx_burst(port, 0, probe, 1) != 0) {
+      rte_pktmbuf_free(probe[0]);
+      throw Error(where + "lcore= needs a net_null vdev that makes no frames of its own: --vdev " +
+                  name + ",no-rx=1");
+    }
+  }
   for (uint16_t q = 0; q < nb_rx; ++q) {
     auto rq = std::make_unique<RxQueue>(spec, q, nb_rx);
     if (rq->source.max_frame() > mbuf_data_room)
@@ -166,15 +318,29 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
       }
     }
     rq->tsc_offset = tsc_offset;
+    rq->port = port;
     if (spec.rate) {
       const double hz = static_cast<double>(rte_get_tsc_hz());
       rq->per_cycle = static_cast<double>(spec.rate) / hz;
       rq->cycles_per_frame = hz / static_cast<double>(spec.rate);
-      rq->ring = spec.ring ? spec.ring : rx_desc;
-      rq->arrival.assign(rte_align32pow2(rq->ring), 0);
-      rq->arrival_mask = rq->arrival.size() - 1;
+      rq->ring_slots = spec.ring ? spec.ring : rx_desc;
+      if (!generators) {
+        rq->arrival.assign(rte_align32pow2(rq->ring_slots), 0);
+        rq->arrival_mask = rq->arrival.size() - 1;
+      }
     }
-    const void* cb = rte_eth_add_rx_callback(port, q, fill_rx, rq.get());
+    if (generators) {
+      const std::string ring_name = "dp_synth" + std::to_string(port) + "_" + std::to_string(q);
+      rq->ring_slots = spec.ring ? spec.ring : rx_desc;
+      rq->ring = rte_ring_create(ring_name.c_str(), rq->ring_slots,
+                                 std::max(rte_eth_dev_socket_id(port), SOCKET_ID_ANY),
+                                 RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+      if (!rq->ring)
+        throw Error(where + "cannot create ring " + ring_name + " (" + rte_strerror(rte_errno) +
+                    ")");
+      rq->pool = pool;
+    }
+    const void* cb = rte_eth_add_rx_callback(port, q, generators ? take_ring : fill_rx, rq.get());
     if (!cb)
       throw Error("--synth " + std::to_string(port) + ": cannot add an RX callback to queue " +
                   std::to_string(q) + " (" + rte_strerror(rte_errno) + ")");
@@ -193,9 +359,40 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
       tx_cbs_.push_back(cb);
       tx_.push_back(std::move(tq));
     }
+  for (size_t i = 0; i < spec.lcores.size(); ++i) {
+    auto g = std::make_unique<Generator>();
+    g->lcore = spec.lcores[i];
+    for (size_t q = i; q < rx_.size(); q += spec.lcores.size())
+      g->queues.push_back(rx_[q].get());
+    gens_.push_back(std::move(g));
+  }
+}
+
+void SynthPort::start_generators() {
+  for (auto& g : gens_) {
+    g->stop.store(false);
+    const int rc = rte_eal_remote_launch(generator_main, g.get(), g->lcore);
+    if (rc != 0)
+      throw Error("--synth " + std::to_string(port_) + ": cannot launch generator lcore " +
+                  std::to_string(g->lcore) + " (" + rte_strerror(-rc) + ")");
+    g->launched = true;
+  }
+}
+
+void SynthPort::stop_generators() noexcept {
+  for (auto& g : gens_)
+    g->stop.store(true, std::memory_order_relaxed);
+  for (auto& g : gens_)
+    if (g->launched) {
+      rte_eal_wait_lcore(g->lcore);
+      g->launched = false;
+    }
+  for (auto& q : rx_)
+    if (q->ring) flushed_.fetch_add(q->free_queued(), std::memory_order_relaxed);
 }
 
 SynthPort::~SynthPort() {
+  stop_generators();
   for (size_t q = 0; q < rx_cbs_.size(); ++q)
     if (rte_eth_remove_rx_callback(port_, static_cast<uint16_t>(q),
                                    static_cast<const rte_eth_rxtx_callback*>(rx_cbs_[q])) == 0)
@@ -209,15 +406,30 @@ SynthPort::~SynthPort() {
 SynthStats SynthPort::stats() const noexcept {
   SynthStats s;
   for (const auto& q : rx_) {
-    s.generated += q->generated.load();
+    // Queued before generated: generated - queued then never runs below zero.
+    const uint64_t queued = q->ring ? rte_ring_count(q->ring) : 0;
+    const uint64_t generated = q->generated.load();
+    s.generated += generated;
+    s.delivered += generated - queued;
     s.bytes += q->bytes.load();
     s.missed += q->missed.load();
     s.invalid += q->invalid.load();
+    s.late += q->late.load();
+    s.nombuf += q->nombuf.load();
   }
+  s.flushed = flushed_.load(std::memory_order_relaxed);
+  s.delivered -= s.flushed;
   for (const auto& q : tx_) {
     s.tx_taken += q->taken.load();
     s.tx_refused += q->refused.load();
   }
+  const double hz = static_cast<double>(rte_get_tsc_hz());
+  for (const auto& g : gens_) {
+    s.busy_s += static_cast<double>(g->busy_cycles.load()) / hz;
+    s.full_s += static_cast<double>(g->full_cycles.load()) / hz;
+    s.idle_s += static_cast<double>(g->idle_cycles.load()) / hz;
+  }
+  s.generator_lcores = static_cast<unsigned>(gens_.size());
   return s;
 }
 

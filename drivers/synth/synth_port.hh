@@ -12,11 +12,22 @@
 // time it waited in the ring.
 // TX (tx-rate=R): a token bucket takes at most R frames per second per queue;
 // the rest are refused, so the application sees a slow link.
+//
+// Generator lcores (lcore=L[-M]): the frames are built on lcores of their own
+// and queued into a real SP/SC ring per RX queue, so the polling lcore pays a
+// ring dequeue per burst and nothing else, as with a NIC that DMAs frames in.
+// Without rate= the generator fills the ring as fast as it empties (time spent
+// on a full ring is counted: the consumer is the bottleneck); with rate= the
+// ring is the RX ring and arrivals finding it full are missed. The net_null
+// vdev must then hand out no frames of its own (no-rx=1).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+struct rte_mempool;
 
 #include "synth/frame_source.hh"
 #include "synth/traffic_spec.hh"
@@ -30,6 +41,15 @@ struct SynthStats {
   uint64_t tx_taken = 0;    // frames the sink accepted
   uint64_t tx_refused = 0;  // frames the sink refused (tx-rate)
   uint64_t invalid = 0;     // frames made invalid on purpose
+  uint64_t delivered = 0;   // frames the application took (generated - queued - flushed)
+  // Generator lcores only (all zero otherwise):
+  uint64_t flushed = 0;  // frames left in the rings at stop, freed unseen
+  uint64_t late = 0;     // rate=: arrivals the generator fell too far behind to make
+  uint64_t nombuf = 0;   // bursts the mempool could not supply
+  double busy_s = 0;     // generator time spent building frames
+  double full_s = 0;     // ... waiting because every ring was full (or no mbufs)
+  double idle_s = 0;     // ... with nothing due (rate=, count=)
+  unsigned generator_lcores = 0;
 };
 
 class SynthPort {
@@ -37,8 +57,10 @@ class SynthPort {
   // Installs the callbacks on every RX (and, with tx-rate, TX) queue of a
   // started net_null port. Throws Error when the port is not net_null or a
   // frame would not fit the mbufs.
-  SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc, uint16_t mbuf_data_room);
-  ~SynthPort();  // removes the callbacks; the port's lcores must have stopped
+  // `pool` supplies the generator lcores' mbufs (the port's RX mempool).
+  SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc, uint16_t mbuf_data_room,
+            rte_mempool* pool);
+  ~SynthPort();  // stops the generators, removes the callbacks; pollers must have stopped
   SynthPort(const SynthPort&) = delete;
   SynthPort& operator=(const SynthPort&) = delete;
 
@@ -46,14 +68,25 @@ class SynthPort {
   const TrafficSpec& spec() const noexcept { return spec_; }
   SynthStats stats() const noexcept;  // any lcore; relaxed reads
 
+  // Generator lcores: launched by start_generators() on idle EAL lcores, ended
+  // by stop_generators(), which frees whatever the application did not take.
+  const std::vector<unsigned>& generator_lcores() const noexcept { return spec_.lcores; }
+  // Frames carry their arrival TSC (runtime/rx_timestamp.hh).
+  bool stamps_arrivals() const noexcept { return spec_.lcores.empty() || spec_.rate; }
+  void start_generators();
+  void stop_generators() noexcept;
+
   struct RxQueue;
   struct TxQueue;
+  struct Generator;
 
  private:
   uint16_t port_;
   TrafficSpec spec_;
   std::vector<std::unique_ptr<RxQueue>> rx_;
   std::vector<std::unique_ptr<TxQueue>> tx_;
+  std::vector<std::unique_ptr<Generator>> gens_;
+  std::atomic<uint64_t> flushed_{0};  // written by stop_generators, read by stats()
   std::vector<const void*> rx_cbs_, tx_cbs_;
 };
 

@@ -50,6 +50,7 @@ double parse_fraction(std::string_view key, std::string_view v) {
 
 constexpr uint16_t kMinFrame = 14 + 20 + 8;  // smallest valid frame we build (IPv4/UDP)
 constexpr uint16_t kMaxFrame = 9600;
+constexpr uint64_t kMaxLcoreId = 1023;  // checked against the EAL's lcores at setup
 
 }  // namespace
 
@@ -95,7 +96,7 @@ TrafficSpec parse_traffic_spec(std::string_view text) {
     if (eq == std::string_view::npos)
       fail(item,
            "expected key=value (keys: seed flows size ipv6 tcp payload invalid kinds rate "
-           "ring count tx-rate bank)");
+           "ring count tx-rate bank lcore)");
     const std::string_view key = item.substr(0, eq);
     std::string_view v = item.substr(eq + 1);
     if (key == "seed") {
@@ -160,10 +161,22 @@ TrafficSpec parse_traffic_spec(std::string_view text) {
       s.tx_rate = parse_count(key, v, 0, 1000000000, true);
     } else if (key == "bank") {
       s.bank = static_cast<uint32_t>(parse_count(key, v, 1, 1u << 20, true));
+    } else if (key == "lcore") {
+      const size_t dash = v.find('-');
+      const auto first =
+          static_cast<unsigned>(parse_count(key, v.substr(0, dash), 0, kMaxLcoreId, false));
+      const auto last =
+          dash == std::string_view::npos
+              ? first
+              : static_cast<unsigned>(parse_count(key, v.substr(dash + 1), 0, kMaxLcoreId, false));
+      if (last < first) fail(key, "range " + std::string(v) + " is upside down");
+      s.lcores.clear();
+      for (unsigned l = first; l <= last; ++l)
+        s.lcores.push_back(l);
     } else {
       fail(key,
            "unknown key (keys: seed flows size ipv6 tcp payload invalid kinds rate ring "
-           "count tx-rate bank)");
+           "count tx-rate bank lcore)");
     }
   }
   if (kinds_given && s.kinds.empty()) fail("kinds", "empty list");
@@ -199,7 +212,11 @@ std::string TrafficSpec::describe() const {
                 std::string(payload_model_name(payload)).c_str(), invalid,
                 static_cast<unsigned long long>(rate), static_cast<unsigned long long>(count),
                 static_cast<unsigned long long>(tx_rate), bank);
-  return buf;
+  std::string out = buf;
+  if (!lcores.empty())
+    out += " lcore=" + std::to_string(lcores.front()) +
+           (lcores.size() > 1 ? "-" + std::to_string(lcores.back()) : "");
+  return out;
 }
 
 }  // namespace deltaplane::drivers::synth

@@ -20,7 +20,7 @@ TEST(TrafficSpec, Defaults) {
 TEST(TrafficSpec, EveryKey) {
   const TrafficSpec s = parse_traffic_spec(
       "seed=9,flows=2M,size=100-900,ipv6=0.25,tcp=1,payload=binary,invalid=0.5,"
-      "kinds=ttl0/runt,rate=2.5M,ring=512,count=10k,tx-rate=1G,bank=4k");
+      "kinds=ttl0/runt,rate=2.5M,ring=512,count=10k,tx-rate=1G,bank=4k,lcore=3-5");
   EXPECT_EQ(s.seed, 9u);
   EXPECT_EQ(s.flows, 2000000u);
   EXPECT_EQ(s.size_model, SizeModel::kRange);
@@ -38,7 +38,11 @@ TEST(TrafficSpec, EveryKey) {
   EXPECT_EQ(s.count, 10000u);
   EXPECT_EQ(s.tx_rate, 1000000000u);
   EXPECT_EQ(s.bank, 4000u);
+  EXPECT_EQ(s.lcores, (std::vector<unsigned>{3, 4, 5}));
   EXPECT_EQ(parse_traffic_spec("size=imix").size_model, SizeModel::kImix);
+  EXPECT_EQ(parse_traffic_spec("lcore=2").lcores, std::vector<unsigned>{2});
+  EXPECT_TRUE(parse_traffic_spec("").lcores.empty());  // frames built in rx_burst
+  EXPECT_NE(s.describe().find(" lcore=3-5"), std::string::npos);
 }
 
 TEST(TrafficSpec, PortSpec) {
@@ -67,6 +71,10 @@ TEST(TrafficSpec, BadInputNamesTheKey) {
       {"ring=0", "ring: 0 is out of range"},
       {"bank=0", "bank: 0 is out of range"},
       {"bank=2M", "bank: 2M is out of range"},
+      {"lcore=", "lcore: expected a whole number"},
+      {"lcore=5-2", "lcore: range 5-2 is upside down"},
+      {"lcore=2-x", "lcore: expected a whole number"},
+      {"lcore=4096", "lcore: 4096 is out of range"},
   };
   for (const auto& [text, msg] : cases) {
     try {
