@@ -2,6 +2,7 @@
 //
 // Parses the arguments, runs the preflight, wires EAL, mempools, ports and the
 // forwarder together, and reports. All logic lives in lib/ and drivers/.
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -438,6 +439,7 @@ int run(int argc, char** argv) {
     w.value("deltaplane_version", dp::version()).value("git_revision", dp::git_revision());
     w.value("engine", dp::config::engine_name(cfg.engine));
     w.value("burst", unsigned{cfg.burst});
+    w.value("tsc_hz", rte_get_tsc_hz());  // turns cycles_per_packet into time
     dp::stats::write_summary_json(w, final_snap);
     w.begin_array("synthetic");
     for (const auto& sp : synths) {
