@@ -12,8 +12,8 @@ size, from the same run:
                  TSC rate / its cycles per frame (--cycles, non-empty bursts).
 
 The source outruns an engine when its rate alone is higher; the generator's
-"ring full" share and the forwarding lcore's empty polls say the same from
-both sides. The inline source (frames built inside rx_burst on the forwarding
+"ring full" share (time with no room) and the engine's waiting share
+(1 - forwarded / engine alone) say the same from both sides. The inline source (frames built inside rx_burst on the forwarding
 lcore) is run too, to show what moving generation off that lcore is worth.
 
   /usr/bin/python3 bench/source_bench.py            # about 8 minutes here
@@ -75,15 +75,18 @@ def median_of(runs, key):
 
 
 def markdown(doc):
-    lines = ["| size | source | engine | forwarded Mpps | engine alone Mpps | source alone Mpps | "
-             "source / engine | ring full % | empty polls % | inline-source Mpps |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| size | engine | forwarded Mpps (min-max) | engine alone Mpps | source alone Mpps | "
+             "source / engine | ring full % | engine waiting % | bottleneck | inline-source Mpps |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in doc["rows"]:
+        wait = max(0.0, 100.0 * (1 - r["forwarded_mpps"] / r["engine_alone_mpps"])) \
+            if r["engine_alone_mpps"] else 0.0
+        neck = "engine" if r["ratio"] > 1.05 else "source" if r["ratio"] < 0.95 else "even"
         lines.append(
-            f"| {r['size']} | {r['source']} | {r['engine']} | {r['forwarded_mpps']:.1f} "
+            f"| {r['size']} | {r['engine']} | {r['forwarded_mpps']:.1f} "
             f"({r['forwarded_min']:.1f}-{r['forwarded_max']:.1f}) | {r['engine_alone_mpps']:.1f} | "
             f"{r['source_alone_mpps']:.1f} | **{r['ratio']:.2f}** | {r['ring_full_pct']:.1f} | "
-            f"{r['engine_empty_polls_pct']:.1f} | {r.get('inline_mpps', 0):.1f} |")
+            f"{wait:.1f} | {neck} | {r.get('inline_mpps', 0):.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -119,7 +122,15 @@ def main():
     ap.add_argument("--no-inline", dest="inline", action="store_false",
                     help="skip the inline-source comparison runs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "source"))
+    ap.add_argument("--replot", action="store_true", help="only redo md/png from OUT.json")
     a = ap.parse_args()
+    if a.replot:
+        out = pathlib.Path(a.out)
+        doc = json.loads(out.with_suffix(".json").read_text())
+        out.with_suffix(".md").write_text(markdown(doc))
+        plot(doc, out.with_suffix(".png"))
+        print(markdown(doc))
+        return
     if not BIN.exists():
         sys.exit(f"source_bench: {BIN} not found: build first (tools/build.sh)")
     t0 = time.time()
@@ -151,7 +162,7 @@ def main():
             print(f"[{time.time() - t0:5.0f}s] {size:>5s} {engine:8s}: forwarded "
                   f"{row['forwarded_mpps']:6.1f} Mpps, engine alone {row['engine_alone_mpps']:6.1f}, "
                   f"source alone {row['source_alone_mpps']:6.1f} (x{row['ratio']:.2f}), ring full "
-                  f"{row['ring_full_pct']:4.1f}%, empty polls {row['engine_empty_polls_pct']:4.1f}%"
+                  f"{row['ring_full_pct']:4.1f}%"
                   + (f"; inline source {row['inline_mpps']:.1f} Mpps" if inline else ""), flush=True)
     doc["duration_s"] = round(time.time() - t0, 1)
     out = pathlib.Path(a.out)

@@ -43,6 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const auto ps = dp::drivers::synth::parse_port_spec(text);
     if (ps.spec.kinds.empty() || ps.spec.size_min > ps.spec.size_max) __builtin_trap();
+    if (!ps.spec.lcores.empty() && ps.spec.lcores.front() > ps.spec.lcores.back())
+      __builtin_trap();  // lcore ranges are never upside down
+    if (ps.spec.describe().empty()) __builtin_trap();
   } catch (const dp::Error&) {
   }
   return 0;
