@@ -267,13 +267,13 @@ int run(int argc, char** argv) {
       d.rx_descriptors += rings * cfg.ring_size / demand.size();
     }
   }
-  for (const auto& ss : synth_specs) {  // generator rings full of mbufs, generator caches
+  for (const auto& ss : synth_specs) {  // generator and refill rings full, generator caches
     if (ss.spec.lcores.empty()) continue;
     for (size_t i = 0; i < port_infos.size(); ++i)
       if (port_infos[i].id == ss.port) {
         auto& d = demand[sock_of_port(i)];
-        d.rx_descriptors +=
-            uint64_t{placement.queues[i].rx_queues} * (ss.spec.ring ? ss.spec.ring : cfg.rx_desc);
+        d.rx_descriptors += uint64_t{placement.queues[i].rx_queues} * 2 *  // frames + refill
+                            (ss.spec.ring ? ss.spec.ring : cfg.rx_desc);
         d.lcores += static_cast<uint32_t>(ss.spec.lcores.size());
       }
   }
