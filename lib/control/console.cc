@@ -7,11 +7,15 @@
 #include <cmdline_socket.h>
 #include <rte_cycles.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/error.hh"
@@ -283,7 +287,23 @@ void run_console(engines::Forwarder& fwd, bool auto_start) {
   std::fflush(stdout);
   cmdline* cl = cmdline_stdin_new(context().data(), "deltaplane> ");
   if (!cl) throw Error("console: cannot open the command line on stdin");
+  // The console blocks in read(); link status is watched beside it, every
+  // 100 ms as in the non-interactive control loop, so a cable pull is noticed.
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread links([&] {
+    std::unique_lock lock(m);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done; }))
+      fwd.poll_links();
+  });
   cmdline_interact(cl);  // returns on quit, end of input or an interrupted read
+  {
+    std::lock_guard lock(m);
+    done = true;
+  }
+  cv.notify_one();
+  links.join();
   cmdline_stdin_exit(cl);
   std::printf("\n");
   if (fwd.running()) on_stop(nullptr, nullptr, nullptr);
