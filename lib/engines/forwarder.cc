@@ -377,11 +377,13 @@ double Forwarder::elapsed() const noexcept {
 void Forwarder::pause() noexcept {
   RunState expected = RunState::kRunning;
   control_.state.compare_exchange_strong(expected, RunState::kPaused);
-  // Return once every forwarding lcore has finished its burst, so counters
-  // read after pause() stay frozen (bounded wait: 200 ms).
+  // Return once every lcore that polls ports has finished its burst, so RX
+  // counters read after pause() stay frozen (bounded wait: 200 ms). Only they
+  // acknowledge (RunGate): pipeline workers and TX stages drain their rings.
   const uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() / 5;
   for (const auto& c : contexts_) {
-    if (!launched_ || c->nb_streams == 0) continue;
+    const bool polls = c->pipe.role == LcoreRole::kRtc || c->pipe.role == LcoreRole::kRx;
+    if (!launched_ || c->nb_streams == 0 || !polls) continue;
     while (!c->paused_ack.load(std::memory_order_acquire) && rte_get_tsc_cycles() < deadline)
       rte_pause();
   }

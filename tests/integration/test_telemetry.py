@@ -45,7 +45,7 @@ def runtime_dir():
 class App:
     """One deltaplane on two net_null ports with a telemetry socket."""
 
-    def __init__(self, duration=45, stats_period=1, extra=(), vdevs=None):
+    def __init__(self, duration=45, stats_period=1, extra=(), vdevs=None, lcores="0,1"):
         _seq[0] += 1
         self.prefix = f"dptel-{os.getpid()}-{_seq[0]}"
         self.tmp = tempfile.mkdtemp(prefix="dptel-")
@@ -53,7 +53,8 @@ class App:
         self.out_path = os.path.join(self.tmp, "stdout.txt")
         self.err_path = os.path.join(self.tmp, "stderr.txt")
         mem = dptest.memory_args(512)
-        eal = ["-l", "0,1", "--no-pci", "--log-level=warning", "--file-prefix", self.prefix] + mem
+        eal = ["--lcores" if "@" in lcores else "-l", lcores, "--no-pci", "--log-level=warning",
+               "--file-prefix", self.prefix] + mem
         if "--no-huge" not in mem:
             eal.append("--in-memory")  # the telemetry socket is still created
         for v in vdevs or VDEVS:
@@ -744,6 +745,30 @@ class Control(unittest.TestCase):
                                 pre_reset_rx + b["rx_packets"] + last["rx_packets"])
         self.assertLess(summary["elapsed_s"], 30)
         self.assertIn("==== deltaplane summary", self.app.stdout())
+
+    def test_pipeline_stop_waits_for_rx_stages_only(self):
+        # Only lcores that poll ports acknowledge a pause; the pipeline's TX
+        # stage drains its rings instead. control,stop used to wait out its
+        # whole 200 ms bound for the TX stage's acknowledgement that never came.
+        self.app = App(duration=40, stats_period=0, lcores="0@0,1@0,2@1",
+                       extra=["--model", "pipeline", "--stages", "rx:1,work:2,tx:1"])
+        self.app.wait_ready()
+        took = []
+        with Tel(self.app.sock_path) as t:
+            for _ in range(5):
+                t0 = time.monotonic()
+                self.assertEqual(t.value("/deltaplane/control,stop"), {"ok": "forwarding stopped"})
+                took.append(time.monotonic() - t0)
+                wait_frozen(t)
+                self.assertEqual(t.value("/deltaplane/control,start"), {"ok": "forwarding started"})
+                time.sleep(0.1)
+        took.sort()
+        self.assertLess(took[2], 0.15, took)  # median; was always >= 0.2
+        r = ctl(self.app.prefix, "shutdown")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.app.wait(), 0, self.app.stderr()[-2000:])
+        dptest.assert_balanced(self, self.app.summary())
+        print(f"pipeline control,stop: median {took[2] * 1e3:.1f} ms over 5")
 
     def test_final_summary_equals_stopped_stats(self):
         self.app = App(duration=40, stats_period=0)
