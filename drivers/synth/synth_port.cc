@@ -8,12 +8,12 @@
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 #include <rte_pause.h>
-#include <rte_ring.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "base/error.hh"
+#include "runtime/ring.hh"
 #include "runtime/rx_timestamp.hh"
 #include "stats/counters.hh"
 
@@ -25,21 +25,19 @@ struct alignas(64) SynthPort::RxQueue {
       : source(spec, queue, nb_queues) {}
   ~RxQueue() {
     if (ring) free_queued();
-    rte_ring_free(ring);
-    rte_ring_free(refill);
   }
   RxQueue(const RxQueue&) = delete;
   RxQueue& operator=(const RxQueue&) = delete;
   // Frees the frames still queued (returns how many) and the empty mbufs
   // waiting in `refill`. No lcore may produce or consume.
   uint64_t free_queued() noexcept {
-    void* m = nullptr;
-    uint64_t n = 0;
-    for (; rte_ring_sc_dequeue(ring, &m) == 0; ++n)
-      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-    while (refill && rte_ring_sc_dequeue(refill, &m) == 0)
-      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-    return n;
+    rte_mbuf* m[64];
+    uint64_t frames = 0;
+    for (unsigned n; (n = ring->dequeue_burst(m, 64)) != 0; frames += n)
+      rte_pktmbuf_free_bulk(m, n);
+    for (unsigned n; refill && (n = refill->dequeue_burst(m, 64)) != 0;)
+      rte_pktmbuf_free_bulk(m, n);
+    return frames;
   }
   FrameSource source;
   FrameSource::Cursor cursor;
@@ -64,8 +62,7 @@ struct alignas(64) SynthPort::RxQueue {
   // Generator-lcore mode: the generator fills `ring` with frames built in
   // mbufs that the polling lcore hands back through `refill` (or, when that
   // is short, from `pool`).
-  rte_ring* ring = nullptr;
-  rte_ring* refill = nullptr;
+  std::unique_ptr<runtime::Ring> ring, refill;
   rte_mempool* pool = nullptr;
   stats::Counter generated, bytes, missed, invalid, late, nombuf;
 };
@@ -182,15 +179,15 @@ uint16_t fill_rx(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb, uint16_t, vo
 uint16_t take_ring(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb_rx, uint16_t max, void* arg) {
   auto& q = *static_cast<SynthPort::RxQueue*>(arg);
   if (unlikely(nb_rx)) rte_pktmbuf_free_bulk(pkts, nb_rx);  // refused at setup: no-rx=1
-  const auto n = static_cast<uint16_t>(
-      rte_ring_sc_dequeue_burst(q.ring, reinterpret_cast<void**>(pkts), max, nullptr));
-  void* fresh[64];
+  const auto n = static_cast<uint16_t>(q.ring->dequeue_burst(pkts, max));
+  rte_mbuf* fresh[64];
   for (uint16_t done = 0; done < n;) {
     const unsigned chunk = std::min<unsigned>(n - done, 64);
     // Only this lcore produces into `refill`: the room seen is there.
-    if (rte_ring_free_count(q.refill) < chunk || rte_mempool_get_bulk(q.pool, fresh, chunk) != 0)
+    if (q.refill->free_count() < chunk ||
+        rte_mempool_get_bulk(q.pool, reinterpret_cast<void**>(fresh), chunk) != 0)
       break;
-    rte_ring_sp_enqueue_bulk(q.refill, fresh, chunk, nullptr);
+    q.refill->enqueue_burst(fresh, chunk, nullptr);
     done = static_cast<uint16_t>(done + chunk);
   }
   return n;
@@ -210,7 +207,7 @@ int generator_main(void* arg) {
     bool made = false, blocked = false;
     for (SynthPort::RxQueue* qp : g.queues) {
       auto& q = *qp;
-      const unsigned room = rte_ring_free_count(q.ring);
+      const unsigned room = q.ring->free_count();
       uint64_t want = kGeneratorBurst;
       if (q.per_cycle > 0.0) {
         if (q.t_start == 0) q.t_start = t;
@@ -236,8 +233,11 @@ int generator_main(void* arg) {
         blocked |= want > 0;
         continue;
       }
-      if (rte_ring_sc_dequeue_bulk(q.refill, reinterpret_cast<void**>(pkts), n, nullptr) == 0 &&
-          rte_mempool_get_bulk(q.pool, reinterpret_cast<void**>(pkts), n) != 0) {
+      // The mbufs the polling lcore handed back first, the pool for the rest.
+      const unsigned back = q.refill->dequeue_burst(pkts, n);
+      if (back < n &&
+          rte_mempool_get_bulk(q.pool, reinterpret_cast<void**>(pkts + back), n - back) != 0) {
+        if (back) rte_mempool_put_bulk(q.pool, reinterpret_cast<void* const*>(pkts), back);
         q.nombuf.add(1);
         blocked = true;
         continue;
@@ -254,7 +254,7 @@ int generator_main(void* arg) {
         build_frames<true, false>(q, pkts, n, [now](uint16_t) { return now; });
       if (q.per_cycle > 0.0) q.arrived += n;
       // Single producer and `room` was free: the whole burst fits.
-      rte_ring_sp_enqueue_bulk(q.ring, reinterpret_cast<void* const*>(pkts), n, nullptr);
+      q.ring->enqueue_burst(pkts, n, nullptr);
       made = true;
     }
     const uint64_t now = rte_rdtsc();
@@ -360,19 +360,10 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
     if (generators) {
       const std::string ring_name = "dp_synth" + std::to_string(port) + "_" + std::to_string(q);
       rq->ring_slots = spec.ring ? spec.ring : rx_desc;
-      rq->ring = rte_ring_create(ring_name.c_str(), rq->ring_slots,
-                                 std::max(rte_eth_dev_socket_id(port), SOCKET_ID_ANY),
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-      if (!rq->ring)
-        throw Error(where + "cannot create ring " + ring_name + " (" + rte_strerror(rte_errno) +
-                    ")");
-      const std::string refill_name = ring_name + "_refill";
-      rq->refill = rte_ring_create(refill_name.c_str(), rq->ring_slots,
-                                   std::max(rte_eth_dev_socket_id(port), SOCKET_ID_ANY),
-                                   RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-      if (!rq->refill)
-        throw Error(where + "cannot create ring " + refill_name + " (" + rte_strerror(rte_errno) +
-                    ")");
+      const int socket = std::max(rte_eth_dev_socket_id(port), SOCKET_ID_ANY);
+      rq->ring = std::make_unique<runtime::Ring>(ring_name, rq->ring_slots, socket, true, true);
+      rq->refill = std::make_unique<runtime::Ring>(ring_name + "_refill", rq->ring_slots, socket,
+                                                   true, true);
       rq->pool = pool;
     }
     const void* cb = rte_eth_add_rx_callback(port, q, generators ? take_ring : fill_rx, rq.get());
@@ -442,7 +433,7 @@ SynthStats SynthPort::stats() const noexcept {
   SynthStats s;
   for (const auto& q : rx_) {
     // Queued before generated: generated - queued then never runs below zero.
-    const uint64_t queued = q->ring ? rte_ring_count(q->ring) : 0;
+    const uint64_t queued = q->ring ? q->ring->count() : 0;
     const uint64_t generated = q->generated.load();
     s.generated += generated;
     s.delivered += generated - queued;

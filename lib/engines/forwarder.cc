@@ -178,12 +178,12 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     throw Error("--stages: at most " + std::to_string(kMaxStageRings) +
                 " worker and TX lcores are supported");
   for (const auto& r : plan.work_rings)
-    rings_.push_back(
-        std::make_unique<Ring>(r.name, cfg.ring_size, r.socket, r.single_producer(), true));
+    rings_.push_back(std::make_unique<runtime::Ring>(r.name, cfg.ring_size, r.socket,
+                                                     r.single_producer(), true));
   const size_t first_tx_ring = rings_.size();
   for (const auto& r : plan.tx_rings)
-    rings_.push_back(
-        std::make_unique<Ring>(r.name, cfg.ring_size, r.socket, r.single_producer(), true));
+    rings_.push_back(std::make_unique<runtime::Ring>(r.name, cfg.ring_size, r.socket,
+                                                     r.single_producer(), true));
   auto links = [&](LcoreContext* ctx, LcoreRole role) {
     ctx->pipe.role = role;
     ctx->pipe.tsc_offset = tsc_offset;

@@ -16,9 +16,9 @@
 #include "config/app_config.hh"
 #include "engines/lcore_context.hh"
 #include "engines/pipeline.hh"
-#include "engines/ring.hh"
 #include "runtime/pipeline_plan.hh"
 #include "runtime/placement.hh"
+#include "runtime/ring.hh"
 #include "stats/snapshot.hh"
 
 struct rte_mempool;
@@ -127,7 +127,7 @@ class Forwarder {
   std::vector<PortDesc> ports_;
   std::vector<PoolDesc> pools_;
   std::string_view validator_name_;
-  std::vector<std::unique_ptr<Ring>> rings_;  // pipeline only; outlive no context
+  std::vector<std::unique_ptr<runtime::Ring>> rings_;  // pipeline only; outlive no context
   std::vector<std::unique_ptr<LcoreContext, ContextDeleter>> contexts_;
   std::vector<IoLcore> io_lcores_;  // pipeline lcores that do both RX and TX
   std::atomic<bool> rx_done_{false}, work_done_{false};

@@ -14,6 +14,10 @@ struct rte_mempool;
 #include "stats/counters.hh"
 #include "stats/histogram.hh"
 
+namespace deltaplane::runtime {
+class Ring;  // runtime/ring.hh
+}  // namespace deltaplane::runtime
+
 namespace deltaplane::engines {
 
 inline constexpr uint16_t kMaxBurst = 512;
@@ -48,7 +52,6 @@ struct Stream {
 };
 
 struct CodecLcoreState;  // engines/codec_state.hh
-class Ring;              // engines/ring.hh
 
 inline constexpr uint16_t kMaxStageRings = 16;  // workers or TX lcores in a pipeline
 inline constexpr uint16_t kNoPort = 0xffff;
@@ -67,8 +70,8 @@ struct alignas(64) RingCounters {
 // Pipeline wiring of one lcore (unused in the run-to-completion model).
 struct PipelineLinks {
   LcoreRole role = LcoreRole::kRtc;
-  Ring* in_ring = nullptr;                        // workers and TX lcores
-  std::array<Ring*, kMaxStageRings> out_rings{};  // RX: per worker; workers: per TX lcore
+  runtime::Ring* in_ring = nullptr;                        // workers and TX lcores
+  std::array<runtime::Ring*, kMaxStageRings> out_rings{};  // RX: per worker; workers: per TX lcore
   uint16_t nb_out_rings = 0;
   std::array<uint8_t, kMaxPorts> out_ring_of_tx_port{};  // workers: TX lcore of a port
   std::array<Stream, kMaxPorts> stream_of_rx_port{};     // workers: engine's view per RX port

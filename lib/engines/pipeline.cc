@@ -10,7 +10,7 @@ namespace detail {
 
 unsigned enqueue_or_drop(LcoreContext& ctx, uint16_t r, rte_mbuf** pkts, unsigned n) noexcept {
   PipelineLinks& pl = ctx.pipe;
-  Ring& ring = *pl.out_rings[r];
+  runtime::Ring& ring = *pl.out_rings[r];
   RingCounters& rc = pl.ring_counters[r];
   unsigned free_space = 0;
   unsigned done = ring.enqueue_burst(pkts, n, &free_space);

@@ -13,7 +13,7 @@
 #include <rte_mbuf_dyn.h>
 
 #include "engines/fwd_loop.hh"
-#include "engines/ring.hh"
+#include "runtime/ring.hh"
 
 namespace deltaplane::engines {
 

@@ -17,11 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include "engines/ring.hh"
+#include "runtime/ring.hh"
 
 namespace {
 
-using deltaplane::engines::Ring;
+using deltaplane::runtime::Ring;
 
 rte_mbuf* fake(uintptr_t i) {
   return reinterpret_cast<rte_mbuf*>((i + 1) * 64);

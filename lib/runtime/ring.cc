@@ -1,10 +1,10 @@
-#include "engines/ring.hh"
+#include "runtime/ring.hh"
 
 #include <rte_errno.h>
 
 #include "base/error.hh"
 
-namespace deltaplane::engines {
+namespace deltaplane::runtime {
 
 Ring::Ring(const std::string& name, unsigned size, int socket, bool single_producer,
            bool single_consumer)
@@ -17,4 +17,4 @@ Ring::Ring(const std::string& name, unsigned size, int socket, bool single_produ
                 " entries: " + rte_strerror(rte_errno));
 }
 
-}  // namespace deltaplane::engines
+}  // namespace deltaplane::runtime

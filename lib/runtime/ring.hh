@@ -1,8 +1,8 @@
 // A thin owner of one rte_ring of mbuf pointers. The producer/consumer sync
-// modes are fixed at creation from the pipeline topology (SP/SC when one lcore
-// produces, MP when several do); enqueue/dequeue are DPDK's burst calls, which
-// read the mode from the ring. Benchmarked against the raw calls in
-// bench/micro/runtime/ring_bench.cc.
+// modes are fixed at creation (the pipeline: SP/SC when one lcore produces, MP
+// when several do; the synthetic source's generator rings: SP/SC);
+// enqueue/dequeue are DPDK's burst calls, which read the mode from the ring. Benchmarked against
+// the raw calls in bench/micro/runtime/ring_bench.cc.
 #pragma once
 
 #include <rte_mbuf.h>
@@ -10,7 +10,7 @@
 
 #include <string>
 
-namespace deltaplane::engines {
+namespace deltaplane::runtime {
 
 class Ring {
  public:
@@ -32,6 +32,7 @@ class Ring {
   }
 
   unsigned count() const noexcept { return rte_ring_count(ring_); }
+  unsigned free_count() const noexcept { return rte_ring_free_count(ring_); }
   unsigned capacity() const noexcept { return rte_ring_get_capacity(ring_); }
   const std::string& name() const noexcept { return name_; }
   bool single_producer() const noexcept { return sp_; }
@@ -43,4 +44,4 @@ class Ring {
   bool sp_;
 };
 
-}  // namespace deltaplane::engines
+}  // namespace deltaplane::runtime
