@@ -113,7 +113,7 @@ void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stam
     if constexpr (kStamp) runtime::rx_tsc(m, q.tsc_offset) = stamp(i);
     bytes += len;
   };
-  auto data = [&q](rte_mbuf* m) {
+  auto data = [&](rte_mbuf* m) {
     if constexpr (kRaw)  // where the pool put the buffer: no load of buf_addr
       return reinterpret_cast<uint8_t*>(m) + q.data_offset;
     else
