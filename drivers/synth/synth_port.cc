@@ -358,11 +358,11 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
     }
     rq->tsc_offset = tsc_offset;
     rq->port = port;
+    rq->ring_slots = spec.ring ? spec.ring : rx_desc;  // modelled (inline) or real (generators)
     if (spec.rate) {
       const double hz = static_cast<double>(rte_get_tsc_hz());
       rq->per_cycle = static_cast<double>(spec.rate) / hz;
       rq->cycles_per_frame = hz / static_cast<double>(spec.rate);
-      rq->ring_slots = spec.ring ? spec.ring : rx_desc;
       if (!generators) {
         rq->arrival.assign(rte_align32pow2(rq->ring_slots), 0);
         rq->arrival_mask = rq->arrival.size() - 1;
@@ -370,7 +370,6 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
     }
     if (generators) {
       const std::string ring_name = "dp_synth" + std::to_string(port) + "_" + std::to_string(q);
-      rq->ring_slots = spec.ring ? spec.ring : rx_desc;
       const int socket = std::max(rte_eth_dev_socket_id(port), SOCKET_ID_ANY);
       rq->ring = std::make_unique<runtime::Ring>(ring_name, rq->ring_slots, socket, true, true);
       rq->refill = std::make_unique<runtime::Ring>(ring_name + "_refill", rq->ring_slots, socket,

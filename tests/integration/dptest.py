@@ -114,6 +114,11 @@ def start(vdevs, app_args, lcores="0,1", mem_mb=512, json_path=None, no_huge_pre
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def pool_in_use(summary):
+    """Mbufs out of every mempool when the summary was taken (0 at a clean exit)."""
+    return sum(p["in_use"] for p in summary["mempools"])
+
+
 def assert_balanced(test, summary):
     """The accounting invariant: rx = tx + sum(drops by reason) + held, held == 0."""
     test.assertIsNotNone(summary, "no JSON summary written")

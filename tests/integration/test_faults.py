@@ -18,10 +18,6 @@ import dptest
 from test_telemetry import App, Tel
 
 
-def pool_in_use(summary):
-    return sum(p["in_use"] for p in summary["mempools"])
-
-
 class Faults(unittest.TestCase):
     def test_tx_ring_never_drained(self):
         r = dptest.run(["net_null0", "net_ring0"],
@@ -36,7 +32,7 @@ class Faults(unittest.TestCase):
         self.assertEqual(ring_port["tx_packets"], 1023)
         self.assertGreater(r.summary["drops"]["tx_full"], 100000)
         # The only mbufs still in use are the ones sitting in the undrained ring.
-        self.assertEqual(pool_in_use(r.summary), 1023)
+        self.assertEqual(dptest.pool_in_use(r.summary), 1023)
         print(f"undrained net_ring: 1023 sent, {r.summary['drops']['tx_full']} dropped as tx_full,"
               f" 1023 mbufs held by the ring, none leaked")
 
@@ -75,7 +71,7 @@ class Faults(unittest.TestCase):
             s = app.summary()
             dptest.assert_balanced(self, s)
             self.assertGreater(s["drops"]["link_down"], 0)
-            self.assertEqual(pool_in_use(s), 0)
+            self.assertEqual(dptest.pool_in_use(s), 0)
             self.assertIn("port 1 (net_ring0) link down", app.stderr())
             self.assertIn("port 1 (net_ring0) link up", app.stderr())
             print(f"link down/up: {s['drops']['link_down']} dropped as link_down, "
@@ -128,7 +124,7 @@ class Faults(unittest.TestCase):
             self.assertEqual(errors, [])
             s = app.summary()
             dptest.assert_balanced(self, s)
-            self.assertEqual(pool_in_use(s), 0)
+            self.assertEqual(dptest.pool_in_use(s), 0)
             print(f"control stress: {sum(counts)} telemetry requests in 4 s while forwarding "
                   f"{s['totals']['rx_packets']} frames; balanced, no mbuf in use")
         finally:

@@ -169,10 +169,6 @@ GEN_LCORES = "0@0,1@1,2@0"
 GEN_VDEV = "net_null0,no-rx=1"
 
 
-def pool_in_use(summary):
-    return sum(p["in_use"] for p in summary["mempools"])
-
-
 class GeneratorLcores(unittest.TestCase):
     """lcore=L: frames built on a lcore of their own, queued in a ring per RX queue."""
 
@@ -189,7 +185,7 @@ class GeneratorLcores(unittest.TestCase):
             s = rg.summary["synthetic"][0]
             self.assertEqual(s["generator_lcores"], 1)
             self.assertEqual((s["generated"], s["delivered"], s["flushed"]), (4000, 4000, 0))
-            self.assertEqual(pool_in_use(rg.summary), 0)
+            self.assertEqual(dptest.pool_in_use(rg.summary), 0)
             self.assertIn("1 generator lcore(s)", rg.stdout)
         print("generator lcore: 2 x 4000 frames identical to the inline source's")
 
@@ -207,7 +203,7 @@ class GeneratorLcores(unittest.TestCase):
         self.assertEqual(gen, inline)  # per TX queue file, in order
         s = rg.summary["synthetic"][0]
         self.assertEqual((s["generator_lcores"], s["delivered"]), (2, 4000))
-        self.assertEqual(pool_in_use(rg.summary), 0)
+        self.assertEqual(dptest.pool_in_use(rg.summary), 0)
 
     def test_a_slow_consumer_keeps_the_ring_full(self):
         # The encoder takes 1000-byte records several times slower than one
@@ -227,7 +223,7 @@ class GeneratorLcores(unittest.TestCase):
         self.assertLessEqual(s["flushed"], 1024)  # one ring (--rxd)
         port0 = next(p for p in r.summary["ports"] if p["port"] == 0)
         self.assertEqual(port0["rx_packets"], s["delivered"])
-        self.assertEqual(pool_in_use(r.summary), 0)
+        self.assertEqual(dptest.pool_in_use(r.summary), 0)
         self.assertNotIn("arrival_to_tx", r.summary.get("latency_ns", {}))  # no stamps unpaced
         print(f"encode consumer: generator waited {s['generator_full_s']:.2f} s on a full ring, "
               f"busy {s['generator_busy_s']:.2f} s; {s['flushed']} frames freed at stop")
@@ -257,7 +253,7 @@ class GeneratorLcores(unittest.TestCase):
         self.assertGreater(s["missed"], 0, s)
         port0 = next(p for p in r.summary["ports"] if p["port"] == 0)
         self.assertEqual(port0["hw_imissed"], s["missed"])
-        self.assertEqual(pool_in_use(r.summary), 0)
+        self.assertEqual(dptest.pool_in_use(r.summary), 0)
         print(f"rate 100M/s into 64 slots: {s['missed']} missed, {s['late']} late, "
               f"{s['delivered']} delivered")
 
