@@ -111,6 +111,8 @@ std::string format_generator_line(const dp::drivers::synth::SynthPort& sp,
     s += ", late " + std::to_string(st.late) +
          " (the generators could not keep up with rate=; fewer frames were offered)";
   if (st.nombuf) s += ", " + std::to_string(st.nombuf) + " bursts found no mbufs";
+  if (sp.spec().payload == dp::drivers::synth::PayloadModel::kFill)
+    s += "; payload already in place in " + std::to_string(st.head_only) + " frames";
   return s + "\n";
 }
 
@@ -267,15 +269,36 @@ int run(int argc, char** argv) {
       d.rx_descriptors += rings * cfg.ring_size / demand.size();
     }
   }
-  for (const auto& ss : synth_specs) {  // generator and refill rings full, generator caches
+  // Generator lcores: their frame and refill rings full, their caches. With
+  // payload=fill they get a pool of their own (its buffers keep the pattern),
+  // which must also cover every ring, cache and TX descriptor the frames pass.
+  std::map<uint16_t, std::pair<int, uint32_t>> synth_pools;  // port -> socket, mbufs
+  for (const auto& ss : synth_specs) {
     if (ss.spec.lcores.empty()) continue;
-    for (size_t i = 0; i < port_infos.size(); ++i)
-      if (port_infos[i].id == ss.port) {
+    for (size_t i = 0; i < port_infos.size(); ++i) {
+      if (port_infos[i].id != ss.port) continue;
+      const uint64_t rings = uint64_t{placement.queues[i].rx_queues} * 2 *  // frames + refill
+                             (ss.spec.ring ? ss.spec.ring : cfg.rx_desc);
+      const auto gens = static_cast<uint32_t>(ss.spec.lcores.size());
+      if (!dp::drivers::synth::SynthPort::needs_own_pool(ss.spec)) {
         auto& d = demand[sock_of_port(i)];
-        d.rx_descriptors += uint64_t{placement.queues[i].rx_queues} * 2 *  // frames + refill
-                            (ss.spec.ring ? ss.spec.ring : cfg.rx_desc);
-        d.lcores += static_cast<uint32_t>(ss.spec.lcores.size());
+        d.rx_descriptors += rings;
+        d.lcores += gens;
+        continue;
       }
+      dp::runtime::PoolDemand own;
+      own.rx_descriptors = rings;
+      for (const auto& [sock, d] : demand) {
+        (void)sock;
+        own.tx_descriptors += d.tx_descriptors;
+        own.lcores += d.lcores;
+        if (pipeline) own.rx_descriptors += d.rx_descriptors;  // includes the stage rings
+      }
+      own.lcores += gens;
+      own.cache_size = cfg.mbuf_cache;
+      own.burst = cfg.burst;
+      synth_pools[ss.port] = {sock_of_port(i), dp::runtime::mbufs_needed(own)};
+    }
   }
   dp::runtime::MemoryPlan mem_plan;
   mem_plan.no_huge = eal_info.no_huge;
@@ -286,6 +309,9 @@ int run(int argc, char** argv) {
     pool_sizes[sock] = n;
     if (sock >= 0 && sock < 8)
       mem_plan.bytes_per_socket[sock] = uint64_t{n} * (cfg.mbuf_data_room + 128 + 192);
+    for (const auto& [port, sp] : synth_pools)
+      if (sp.first == sock && sock >= 0 && sock < 8)
+        mem_plan.bytes_per_socket[sock] += uint64_t{sp.second} * (cfg.mbuf_data_room + 128 + 192);
     if (cfg.mbufs && cfg.mbufs < need)
       preflight.add({dp::runtime::Level::kWarning, "mempool",
                      "--mbufs " + std::to_string(cfg.mbufs) + " on socket " + std::to_string(sock) +
@@ -337,6 +363,10 @@ int run(int argc, char** argv) {
   for (auto& [sock, n] : pool_sizes)
     pools[sock] = std::make_unique<dp::runtime::Mempool>("dp_mbuf_s" + std::to_string(sock), n,
                                                          cfg.mbuf_cache, cfg.mbuf_data_room, sock);
+  std::map<uint16_t, std::unique_ptr<dp::runtime::Mempool>> own_pools;  // synthetic generators'
+  for (const auto& [port, sp] : synth_pools)
+    own_pools[port] = std::make_unique<dp::runtime::Mempool>(
+        "dp_synth" + std::to_string(port), sp.second, cfg.mbuf_cache, cfg.mbuf_data_room, sp.first);
 
   // Ports (declared after the pools: destroyed before them).
   std::vector<dp::drivers::EthPort> ports;
@@ -375,7 +405,8 @@ int run(int argc, char** argv) {
                       dp::drivers::EthPort::describe_available() + ")");
     synths.push_back(std::make_unique<dp::drivers::synth::SynthPort>(
         ss.port, ss.spec, ports[i].rx_desc(), cfg.mbuf_data_room,
-        pools.at(sock_of_port(i))->get()));
+        own_pools.contains(ss.port) ? own_pools.at(ss.port)->get()
+                                    : pools.at(sock_of_port(i))->get()));
     const auto* sp = synths.back().get();
     port_descs[i].arrival_stamped = sp->stamps_arrivals();
     port_descs[i].extra_stats = [sp](dp::stats::PortSnapshot& ps) {
@@ -401,8 +432,17 @@ int run(int argc, char** argv) {
   std::vector<dp::engines::PoolDesc> pool_descs;
   for (const auto& [sock, pool] : pools)
     pool_descs.push_back({"dp_mbuf_s" + std::to_string(sock), sock, pool->get()});
+  for (const auto& [port, pool] : own_pools)
+    pool_descs.push_back(
+        {"dp_synth" + std::to_string(port), synth_pools.at(port).first, pool->get(), false});
   dp::engines::Forwarder fwd(cfg, placement, port_descs, pool_descs,
                              pipeline ? &*pipeline : nullptr);
+  if (!own_pools.empty())
+    fwd.on_engine_change([&synths](dp::config::Engine e) {
+      if (dp::config::rewrites_payload(e))
+        for (auto& sp : synths)
+          sp->payload_rewritten();
+    });
   dp::control::TelemetryAttachment telemetry(fwd);
   dp::stats::Snapshot final_snap;
   for (auto& sp : synths)
@@ -452,6 +492,7 @@ int run(int argc, char** argv) {
       if (st.generator_lcores) {
         w.value("generator_lcores", st.generator_lcores).value("delivered", st.delivered);
         w.value("flushed", st.flushed).value("late", st.late).value("nombuf", st.nombuf);
+        w.value("head_only", st.head_only);
         w.value("generator_busy_s", st.busy_s).value("generator_full_s", st.full_s);
         w.value("generator_idle_s", st.idle_s);
         w.value("generator_mpps_alone", st.busy_s > 0 ? st.generated / st.busy_s / 1e6 : 0.0);

@@ -1,5 +1,6 @@
 #include "synth/frame_source.hh"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
@@ -113,6 +114,16 @@ FrameSource::FrameSource(const TrafficSpec& spec, uint16_t queue, uint16_t nb_qu
   }
   random_.index();
 
+  // Fill: one pattern by frame offset, from the seed alone (not the queue), so
+  // every queue of a port can share buffers that hold it.
+  pattern_.bytes.resize(max_frame_);
+  x = spec.seed ^ 0xf111;
+  for (size_t i = 0; i < pattern_.bytes.size(); i += 8) {
+    x = splitmix64(x);
+    std::memcpy(&pattern_.bytes[i], &x, std::min<size_t>(8, pattern_.bytes.size() - i));
+  }
+  pattern_.index();
+
   // Records: one record template repeated; the leading span (sequence number,
   // timestamp, sensor id) is rewritten per frame.
   std::string rec;
@@ -147,9 +158,16 @@ FrameSource::Cursor FrameSource::cursor_at(uint64_t index) const noexcept {
   return c;
 }
 
+void FrameSource::fill_buffer(uint8_t* buf) const noexcept {
+  std::memcpy(buf, pattern_.bytes.data(), max_frame_);
+}
+
 uint64_t FrameSource::payload(const Cursor& c, uint32_t flow, uint64_t fh, uint64_t h, uint8_t* dst,
-                              uint32_t len) const noexcept {
+                              uint32_t at, uint32_t len, uint32_t copy) const noexcept {
   switch (spec_.payload) {
+    case PayloadModel::kFill:
+      std::memcpy(dst, &pattern_.bytes[at], copy);
+      return pattern_.sum(at, len);
     case PayloadModel::kRandom: {
       const uint32_t off = static_cast<uint32_t>(h >> 8) & (kRandomPoolSpan - 2);
       std::memcpy(dst, &random_.bytes[off], len);
@@ -184,7 +202,8 @@ uint64_t FrameSource::payload(const Cursor& c, uint32_t flow, uint64_t fh, uint6
   return sum - n * span_template_sum_ + n * span_sum;
 }
 
-uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info) const noexcept {
+uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info,
+                            bool head_only) const noexcept {
   const uint32_t flow = c.flow * nb_queues_ + queue_;
   const uint64_t fh = splitmix64(spec_.seed ^ (uint64_t{flow} * 0x9e3779b97f4a7c15ull));
   const uint64_t h = splitmix64(seed_ ^ c.index);
@@ -267,8 +286,12 @@ uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info) cons
     sum += l4_len;
   }
   // Payload sums come in native (little-endian) words: byte-swap the folded sum.
+  const uint32_t payload_len = l4_len - l4_hdr;
+  const uint32_t copy = head_only && spec_.payload == PayloadModel::kFill
+                            ? std::min(payload_len, kHeadBytes > hdr ? kHeadBytes - hdr : 0u)
+                            : payload_len;
   const uint16_t payload_sum =
-      packet::checksum_fold(payload(c, flow, fh, h, l4 + l4_hdr, l4_len - l4_hdr));
+      packet::checksum_fold(payload(c, flow, fh, h, l4 + l4_hdr, hdr, payload_len, copy));
   sum += static_cast<uint16_t>(payload_sum << 8 | payload_sum >> 8);
   uint16_t l4c = static_cast<uint16_t>(~packet::checksum_fold(sum));
   if (!tcp && l4c == 0) l4c = 0xffff;

@@ -56,10 +56,21 @@ class FrameSource {
 
   // Writes the frame at `c` into buf (at least max_frame() bytes); returns its
   // length. info, when not null, says what was built.
-  uint16_t build(const Cursor& c, uint8_t* buf, FrameInfo* info = nullptr) const noexcept;
+  // head_only (payload=fill only): writes the first kHeadBytes and trusts the
+  // rest to hold the pattern already (fill_buffer), so a large frame costs
+  // what a small one does. Headers and engines that edit them stay below it.
+  static constexpr uint32_t kHeadBytes = 128;
+  uint16_t build(const Cursor& c, uint8_t* buf, FrameInfo* info = nullptr,
+                 bool head_only = false) const noexcept;
   uint16_t build(uint64_t index, uint8_t* buf, FrameInfo* info = nullptr) const noexcept {
     return build(cursor_at(index), buf, info);
   }
+
+  // payload=fill: every frame's payload byte at frame offset o is pattern[o]
+  // (the same on every queue of a port). Writes the pattern to max_frame()
+  // bytes, so that head_only builds into `buf` give whole frames.
+  bool fixed_pattern() const noexcept { return spec_.payload == PayloadModel::kFill; }
+  void fill_buffer(uint8_t* buf) const noexcept;
 
   uint16_t max_frame() const noexcept { return max_frame_; }
   uint32_t local_flows() const noexcept { return local_flows_; }
@@ -78,8 +89,10 @@ class FrameSource {
     uint64_t sum(uint32_t off, uint32_t len) const noexcept;  // off even
   };
 
+  // Copies the payload that starts at frame offset `at` (`copy` of its `len`
+  // bytes: fill may stop early) and returns the unfolded sum of all of it.
   uint64_t payload(const Cursor& c, uint32_t flow, uint64_t fh, uint64_t h, uint8_t* dst,
-                   uint32_t len) const noexcept;  // copies it, returns its unfolded sum
+                   uint32_t at, uint32_t len, uint32_t copy) const noexcept;
 
   TrafficSpec spec_;
   uint16_t queue_, nb_queues_;
@@ -91,6 +104,7 @@ class FrameSource {
   uint32_t invalid_threshold_;               // of 2^24, per frame
   Pool random_;                              // random, repeat
   Pool records_;                             // records, binary: the record repeated
+  Pool pattern_;                             // fill: byte o of every frame
   uint32_t record_len_ = 0;                  // even
   uint32_t span_len_ = 0;                    // leading bytes of a record that change per frame
   uint64_t span_template_sum_ = 0;

@@ -65,7 +65,11 @@ struct alignas(64) SynthPort::RxQueue {
   std::unique_ptr<runtime::Ring> ring, refill;
   rte_mempool* pool = nullptr;
   uint32_t data_offset = 0;  // from an mbuf to its data: header, private area, headroom
-  stats::Counter generated, bytes, missed, invalid, late, nombuf;
+  // payload=fill on an own pool: buffers hold the pattern until an engine that
+  // rewrites payloads has run (the port's sticky flag).
+  bool keep_payload = false;
+  const std::atomic<bool>* payload_dirty = nullptr;
+  stats::Counter generated, bytes, missed, invalid, late, nombuf, head_only;
 };
 
 // One generator lcore and the RX queues it feeds; written by that lcore only.
@@ -91,9 +95,11 @@ namespace {
 // next NULL, as the pool keeps them) and only their first cache line is
 // written, as a NIC's vector RX does; the second line (next, tx_offload, the
 // timestamp dynfield) is left alone unless kStamp, so it is not pulled over
-// from the lcore that freed the mbuf.
+// from the lcore that freed the mbuf. head_only: the buffers hold the fill
+// pattern; only the first FrameSource::kHeadBytes of each frame are written.
 template <bool kRaw, bool kStamp, typename Stamp>
-void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stamp stamp) {
+void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stamp stamp,
+                  bool head_only = false) {
   uint64_t bytes = 0, invalid = 0;
   auto finish = [&](rte_mbuf* m, uint16_t i, uint16_t len, uint32_t hash) {
     if constexpr (kRaw) {
@@ -123,7 +129,9 @@ void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stam
     const uint32_t size = static_cast<uint32_t>(q.bank_len.size());
     for (uint16_t i = 0; i < n; ++i) {
       const uint32_t b = q.bank_next;
-      rte_memcpy(data(pkts[i]), &q.bank[size_t{b} * q.bank_stride], q.bank_len[b]);
+      const uint32_t len = q.bank_len[b];
+      rte_memcpy(data(pkts[i]), &q.bank[size_t{b} * q.bank_stride],
+                 head_only ? std::min(len, FrameSource::kHeadBytes) : len);
       finish(pkts[i], i, q.bank_len[b], q.bank_hash[b]);
       invalid += q.bank_invalid[b];
       q.bank_next = b + 1 == size ? 0 : b + 1;
@@ -132,7 +140,7 @@ void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stam
   } else {
     FrameInfo info;
     for (uint16_t i = 0; i < n; ++i) {
-      const uint16_t len = q.source.build(q.cursor, data(pkts[i]), &info);
+      const uint16_t len = q.source.build(q.cursor, data(pkts[i]), &info, head_only);
       q.source.advance(q.cursor);
       finish(pkts[i], i, len, info.hash);
       invalid += info.kind != InvalidKind::kNone;
@@ -140,6 +148,7 @@ void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stam
   }
   q.generated.add(n);
   q.bytes.add(bytes);
+  if (head_only) q.head_only.add(n);
   if (invalid) q.invalid.add(invalid);
 }
 
@@ -258,11 +267,16 @@ int generator_main(void* arg) {
         prefetch_for_write(pkts[i]);
         prefetch_for_write(reinterpret_cast<uint8_t*>(pkts[i]) + q.data_offset);
       }
+      // Read after the mbufs were taken: an mbuf a payload-rewriting engine
+      // freed was freed after the flag was set, so the flag is seen set.
+      const bool head_only = q.keep_payload && !q.payload_dirty->load(std::memory_order_acquire);
       const uint64_t now = rte_rdtsc();
       if (q.per_cycle > 0.0)  // latency is only meaningful for offered loads
-        build_frames<true, true>(q, pkts, n, [now](uint16_t) { return now; });
+        build_frames<true, true>(
+            q, pkts, n, [now](uint16_t) { return now; }, head_only);
       else
-        build_frames<true, false>(q, pkts, n, [now](uint16_t) { return now; });
+        build_frames<true, false>(
+            q, pkts, n, [now](uint16_t) { return now; }, head_only);
       if (q.per_cycle > 0.0) q.arrived += n;
       // Single producer and `room` was free: the whole burst fits.
       q.ring->enqueue_burst(pkts, n, nullptr);
@@ -385,6 +399,8 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
           throw Error(where + "lcore= needs a mempool whose buffers follow their mbufs");
       }
     }
+    rq->keep_payload = needs_own_pool(spec);
+    rq->payload_dirty = &payload_dirty_;
     const void* cb = rte_eth_add_rx_callback(port, q, generators ? take_ring : fill_rx, rq.get());
     if (!cb)
       throw Error("--synth " + std::to_string(port) + ": cannot add an RX callback to queue " +
@@ -404,6 +420,19 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
       tx_cbs_.push_back(cb);
       tx_.push_back(std::move(tq));
     }
+  if (needs_own_pool(spec) && !rx_.empty()) {  // every buffer holds the pattern from the start
+    struct Fill {
+      const FrameSource* source;
+      uint32_t data_offset;
+    } fill{&rx_[0]->source, rx_[0]->data_offset};
+    rte_mempool_obj_iter(
+        pool,
+        [](rte_mempool*, void* arg, void* obj, unsigned) {
+          const auto& f = *static_cast<const Fill*>(arg);
+          f.source->fill_buffer(static_cast<uint8_t*>(obj) + f.data_offset);
+        },
+        &fill);
+  }
   for (size_t i = 0; i < spec.lcores.size(); ++i) {
     auto g = std::make_unique<Generator>();
     g->lcore = spec.lcores[i];
@@ -461,6 +490,7 @@ SynthStats SynthPort::stats() const noexcept {
     s.invalid += q->invalid.load();
     s.late += q->late.load();
     s.nombuf += q->nombuf.load();
+    s.head_only += q->head_only.load();
   }
   s.flushed = flushed_.load(std::memory_order_relaxed);
   s.delivered -= s.flushed;

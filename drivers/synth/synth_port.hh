@@ -20,6 +20,10 @@
 // on a full ring is counted: the consumer is the bottleneck); with rate= the
 // ring is the RX ring and arrivals finding it full are missed. The net_null
 // vdev must then hand out no frames of its own (no-rx=1).
+// With payload=fill the generators get a mempool of their own whose buffers
+// hold the pattern from the start: they then write a frame's first 128 bytes
+// only, as long as no engine that rewrites payloads (encode, decode, gateway)
+// has run; after one has, every frame is written whole again.
 #pragma once
 
 #include <atomic>
@@ -43,12 +47,13 @@ struct SynthStats {
   uint64_t invalid = 0;     // frames made invalid on purpose
   uint64_t delivered = 0;   // frames the application took (generated - queued - flushed)
   // Generator lcores only (all zero otherwise):
-  uint64_t flushed = 0;  // frames left in the rings at stop, freed unseen
-  uint64_t late = 0;     // rate=: arrivals the generator fell too far behind to make
-  uint64_t nombuf = 0;   // bursts the mempool could not supply
-  double busy_s = 0;     // generator time spent building frames
-  double full_s = 0;     // ... waiting because every ring was full (or no mbufs)
-  double idle_s = 0;     // ... with nothing due (rate=, count=)
+  uint64_t flushed = 0;    // frames left in the rings at stop, freed unseen
+  uint64_t late = 0;       // rate=: arrivals the generator fell too far behind to make
+  uint64_t nombuf = 0;     // bursts the mempool could not supply
+  uint64_t head_only = 0;  // frames whose payload the buffer already held (payload=fill)
+  double busy_s = 0;       // generator time spent building frames
+  double full_s = 0;       // ... waiting because every ring was full (or no mbufs)
+  double idle_s = 0;       // ... with nothing due (rate=, count=)
   unsigned generator_lcores = 0;
 };
 
@@ -57,9 +62,14 @@ class SynthPort {
   // Installs the callbacks on every RX (and, with tx-rate, TX) queue of a
   // started net_null port. Throws Error when the port is not net_null or a
   // frame would not fit the mbufs.
-  // `pool` supplies the generator lcores' mbufs (the port's RX mempool).
+  // `pool` supplies the generator lcores' mbufs (the port's RX mempool). When
+  // needs_own_pool(spec), it must be a pool no one else writes frames into
+  // (freed mbufs still return to it): its buffers are filled with the pattern.
   SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc, uint16_t mbuf_data_room,
             rte_mempool* pool);
+  static bool needs_own_pool(const TrafficSpec& spec) noexcept {
+    return !spec.lcores.empty() && spec.payload == PayloadModel::kFill;
+  }
   ~SynthPort();  // stops the generators, removes the callbacks; pollers must have stopped
   SynthPort(const SynthPort&) = delete;
   SynthPort& operator=(const SynthPort&) = delete;
@@ -75,6 +85,9 @@ class SynthPort {
   bool stamps_arrivals() const noexcept { return spec_.lcores.empty() || spec_.rate; }
   void start_generators();
   void stop_generators() noexcept;
+  // An engine that rewrites payloads is about to run (setup or while stopped,
+  // before it sees a frame): from now on the generators write whole frames.
+  void payload_rewritten() noexcept { payload_dirty_.store(true, std::memory_order_release); }
 
   struct RxQueue;
   struct TxQueue;
@@ -86,7 +99,8 @@ class SynthPort {
   std::vector<std::unique_ptr<RxQueue>> rx_;
   std::vector<std::unique_ptr<TxQueue>> tx_;
   std::vector<std::unique_ptr<Generator>> gens_;
-  std::atomic<uint64_t> flushed_{0};  // written by stop_generators, read by stats()
+  std::atomic<uint64_t> flushed_{0};        // written by stop_generators, read by stats()
+  std::atomic<bool> payload_dirty_{false};  // sticky; read by the generators
   std::vector<const void*> rx_cbs_, tx_cbs_;
 };
 

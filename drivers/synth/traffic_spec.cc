@@ -80,6 +80,7 @@ std::string_view payload_model_name(PayloadModel m) noexcept {
     case PayloadModel::kRecords: return "records";
     case PayloadModel::kBinary: return "binary";
     case PayloadModel::kRepeat: return "repeat";
+    case PayloadModel::kFill: return "fill";
   }
   return "?";
 }
@@ -130,8 +131,10 @@ TrafficSpec parse_traffic_spec(std::string_view text) {
         s.payload = PayloadModel::kBinary;
       else if (v == "repeat")
         s.payload = PayloadModel::kRepeat;
+      else if (v == "fill")
+        s.payload = PayloadModel::kFill;
       else
-        fail(key, "expected random, records, binary or repeat, got '" + std::string(v) + "'");
+        fail(key, "expected random, records, binary, repeat or fill, got '" + std::string(v) + "'");
     } else if (key == "invalid") {
       s.invalid = parse_fraction(key, v);
     } else if (key == "kinds") {

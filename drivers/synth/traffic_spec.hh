@@ -21,6 +21,7 @@ enum class PayloadModel : uint8_t {
   kRecords,  // slowly changing JSON records: counters and timestamps tick
   kBinary,   // slowly changing binary records (same fields, big-endian)
   kRepeat,   // one payload per flow, the same in every frame
+  kFill,     // one fixed pattern: byte o of every frame is the same (pktgen's pattern)
 };
 
 // Ways to make a frame invalid; each maps to one validator verdict (IPv6 flows

@@ -49,6 +49,11 @@ enum class PortTopology : uint8_t { kAuto, kPaired, kChained, kLoop };
 inline constexpr std::string_view kPortTopologyNames[] = {"auto", "paired", "chained", "loop"};
 
 std::string_view engine_name(Engine e) noexcept;
+// Engines that write frame bytes past the headers (the codec rewrites the
+// frame in place); the others edit at most the first 128 bytes.
+constexpr bool rewrites_payload(Engine e) noexcept {
+  return e == Engine::kEncode || e == Engine::kDecode || e == Engine::kGateway;
+}
 std::string_view port_topology_name(PortTopology t) noexcept;
 std::string_view simd_name(Simd s) noexcept;
 std::string_view model_name(Model m) noexcept;

@@ -124,7 +124,7 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
     ctx->rx_csum_flags = std::any_of(ports_.begin(), ports_.end(),
                                      [](const PortDesc& p) { return p.rx_csum_flags; });
     for (const auto& p : pools_)  // generators allocate on their own socket if they can
-      if (!ctx->tx_pool || p.socket == socket) ctx->tx_pool = p.pool;
+      if (p.engines_allocate && (!ctx->tx_pool || p.socket == socket)) ctx->tx_pool = p.pool;
     return ctx;
   };
   auto add_codec = [&](LcoreContext* ctx) {
@@ -316,6 +316,12 @@ void Forwarder::stop() noexcept {
 void Forwarder::set_engine(config::Engine e) {
   if (launched_) throw Error("stop forwarding first");
   cfg_.engine = e;
+  if (engine_listener_) engine_listener_(e);
+}
+
+void Forwarder::on_engine_change(std::function<void(config::Engine)> listener) {
+  engine_listener_ = std::move(listener);
+  if (engine_listener_) engine_listener_(cfg_.engine);
 }
 
 void Forwarder::set_burst(uint16_t burst) {

@@ -40,6 +40,7 @@ struct PoolDesc {
   std::string name;
   int socket = -1;
   rte_mempool* pool = nullptr;
+  bool engines_allocate = true;  // false: a port's own RX pool (the synthetic generators')
 };
 
 // Flow tables of the codec engines, for telemetry: per table occupancy and
@@ -83,6 +84,8 @@ class Forwarder {
   bool running() const noexcept { return launched_; }
   void set_engine(config::Engine e);  // stopped only; throws Error otherwise
   void set_burst(uint16_t burst);     // stopped only
+  // Told the engine at once and on every set_engine, before it forwards a frame.
+  void on_engine_change(std::function<void(config::Engine)> listener);
 
   // Counters since start.
   stats::Snapshot snapshot() const;
@@ -126,6 +129,7 @@ class Forwarder {
   runtime::Placement placement_;
   std::vector<PortDesc> ports_;
   std::vector<PoolDesc> pools_;
+  std::function<void(config::Engine)> engine_listener_;
   std::string_view validator_name_;
   std::vector<std::unique_ptr<runtime::Ring>> rings_;  // pipeline only; outlive no context
   std::vector<std::unique_ptr<LcoreContext, ContextDeleter>> contexts_;

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 import dptest
@@ -256,6 +257,72 @@ class GeneratorLcores(unittest.TestCase):
         self.assertEqual(dptest.pool_in_use(r.summary), 0)
         print(f"rate 100M/s into 64 slots: {s['missed']} missed, {s['late']} late, "
               f"{s['delivered']} delivered")
+
+    def test_fill_payload_is_written_once_per_buffer(self):
+        # payload=fill: the generators' own pool holds the pattern, so only each
+        # frame's first 128 bytes are written. The frames are still bit for bit
+        # the inline source's, over enough frames that every buffer is reused
+        # under headers of other lengths (IMIX, IPv4/IPv6, TCP/UDP, invalid
+        # frames, a bank).
+        for spec in ("seed=8,flows=400,size=imix,ipv6=0.4,tcp=0.5,payload=fill,invalid=0.05",
+                     "seed=2,flows=60,size=60-1500,ipv6=0.5,payload=fill,bank=500"):
+            inline, ri, _ = capture(spec, count=20000)
+            gen, rg, _ = capture(spec + ",lcore=2", count=20000, lcores=GEN_LCORES,
+                                 source_vdev=GEN_VDEV)
+            for r in (ri, rg):
+                self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+                dptest.assert_balanced(self, r.summary)
+            self.assertEqual(len(gen), 20000)
+            self.assertEqual(gen, inline, spec)
+            s = rg.summary["synthetic"][0]
+            self.assertEqual((s["generated"], s["head_only"]), (20000, 20000), s)
+            own = [p for p in rg.summary["mempools"] if p["name"] == "dp_synth0"]
+            self.assertEqual(len(own), 1, rg.summary["mempools"])
+            self.assertLess(own[0]["size"], 20000)  # buffers were reused
+            self.assertEqual(dptest.pool_in_use(rg.summary), 0)
+            self.assertIn("payload already in place in 20000 frames", rg.stdout)
+        print("payload=fill: 2 x 20000 frames written 128 bytes deep, identical to the inline "
+              "source's")
+
+    def test_an_engine_that_rewrites_payloads_ends_head_only_builds(self):
+        # encode rewrites frames in place: while it runs and ever after, every
+        # frame is built whole. Set at start...
+        r = dptest.run([GEN_VDEV],
+                       ["--synth", "0:size=1500,payload=fill,lcore=2", "--fwd", "encode",
+                        "--port-topology", "loop", "--duration", "1", "--quiet"],
+                       timeout=60, lcores=GEN_LCORES)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        dptest.assert_balanced(self, r.summary)
+        s = r.summary["synthetic"][0]
+        self.assertGreater(s["generated"], 0)
+        self.assertEqual(s["head_only"], 0, s)
+        # ... and by the console's `set fwd`: io, then encode, then io again.
+        tmp = tempfile.mkdtemp(prefix="dp-synth-")
+        cmd = [str(dptest.BINARY)] + dptest.eal_args([GEN_VDEV], GEN_LCORES) + [
+            "--", "-i", "--synth", "0:size=1500,payload=fill,lcore=2", "--port-topology", "loop",
+            "--stats-json", f"{tmp}/s.json"]
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            for c in ("start", "stop", "set fwd encode", "start", "stop", "set fwd io", "start",
+                      "stop", "quit"):
+                p.stdin.write(c + "\n")
+                p.stdin.flush()
+                time.sleep(0.4)
+            out, err = p.communicate(timeout=30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        self.assertEqual(p.returncode, 0, err[-2000:])
+        with open(f"{tmp}/s.json") as f:
+            summary = json.load(f)
+        dptest.assert_balanced(self, summary)
+        s = summary["synthetic"][0]
+        whole = s["generated"] - s["head_only"]
+        self.assertGreater(s["head_only"], 0, s)   # the first io phase
+        self.assertGreater(whole, 4 * 1024, s)     # everything after `set fwd encode`
+        self.assertEqual(dptest.pool_in_use(summary), 0)
+        print(f"set fwd encode: {s['head_only']} frames head-only before, {whole} whole after")
 
     def test_bad_generator_setups(self):
         cases = [

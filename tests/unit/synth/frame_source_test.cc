@@ -31,7 +31,7 @@ TrafficSpec spec_of(const std::string& text) {
 // Every payload model, size model and address/protocol mix: all frames valid.
 TEST(FrameSource, ValidFramesAreValid) {
   uint64_t checked = 0;
-  for (const char* payload : {"random", "records", "binary", "repeat"})
+  for (const char* payload : {"random", "records", "binary", "repeat", "fill"})
     for (const char* size : {"64", "60-1500", "imix", "1500", "9000"}) {
       const std::string text = std::string("flows=777,ipv6=0.5,tcp=0.5,payload=") + payload +
                                ",size=" + size + ",seed=11";
@@ -175,6 +175,62 @@ TEST(FrameSource, InvalidFramesFailForTheAnnouncedReason) {
   EXPECT_NEAR(invalid / double(n), 0.3, 0.01);
   EXPECT_EQ(kinds.size(), kInvalidKindCount);
   std::printf("synth: %d frames, %d invalid, verdicts equal to the announced ones\n", n, invalid);
+}
+
+// payload=fill: byte o of every frame's payload is the pattern's byte o, on
+// every queue, whatever the frame's headers.
+TEST(FrameSource, FillIsOnePatternByOffset) {
+  const auto spec = spec_of("flows=100,size=imix,ipv6=0.5,tcp=0.5,payload=fill,seed=5");
+  FrameSource q0(spec, 0, 2), q1(spec, 1, 2);
+  std::vector<uint8_t> pattern(q0.max_frame()), other(q1.max_frame()), buf(q0.max_frame());
+  q0.fill_buffer(pattern.data());
+  q1.fill_buffer(other.data());
+  ASSERT_EQ(pattern, other);  // one pattern for the port: its queues share buffers
+  for (uint64_t i = 0; i < 5000; ++i) {
+    FrameInfo info;
+    const uint16_t len = (i & 1 ? q1 : q0).build(i, buf.data(), &info);
+    const uint32_t hdr = 14 + (info.ipv6 ? 40 : 20) + (info.tcp ? 20 : 8);
+    ASSERT_EQ(std::memcmp(buf.data() + hdr, pattern.data() + hdr, len - hdr), 0) << "frame " << i;
+  }
+}
+
+// A head-only build into a buffer that holds the pattern, after other frames
+// (longer headers, invalid kinds) were built into it, gives the same bytes as
+// a whole build: what the generator lcores rely on.
+TEST(FrameSource, HeadOnlyBuildEqualsWholeBuildOverThePattern) {
+  const auto opt = strict();
+  for (const char* size : {"64", "60-1500", "imix", "1500", "9000"}) {
+    const std::string text = std::string("flows=333,ipv6=0.5,tcp=0.5,payload=fill,invalid=0.2,") +
+                             "size=" + size + ",seed=3";
+    FrameSource src(spec_of(text), 0, 1);
+    std::vector<uint8_t> reused(src.max_frame()), whole(src.max_frame());
+    src.fill_buffer(reused.data());
+    auto cur = src.cursor_at(0);
+    uint64_t partial = 0;
+    for (int i = 0; i < 4000; ++i, src.advance(cur)) {
+      FrameInfo a, b;
+      const uint16_t len = src.build(cur, reused.data(), &a, true);
+      std::memset(whole.data(), 0xa5, whole.size());
+      ASSERT_EQ(src.build(cur, whole.data(), &b), len);
+      ASSERT_EQ(std::memcmp(reused.data(), whole.data(), len), 0) << text << " frame " << i;
+      packet::Parsed parsed;
+      ASSERT_EQ(packet::validate_reference(reused.data(), len, opt, &parsed),
+                FrameSource::expected_verdict(a, opt));
+      partial += len > FrameSource::kHeadBytes;
+    }
+    if (std::string(size) != "64") {
+      EXPECT_GT(partial, 0u) << text;
+    }
+  }
+}
+
+// Other payload models ignore head_only: their payloads change per frame.
+TEST(FrameSource, HeadOnlyWritesWholeFramesForOtherModels) {
+  FrameSource src(spec_of("size=1500,payload=random,seed=4"), 0, 1);
+  std::vector<uint8_t> a(1500, 0), b(1500, 0xff);
+  ASSERT_EQ(src.build(src.cursor_at(9), a.data(), nullptr, true), 1500);
+  ASSERT_EQ(src.build(src.cursor_at(9), b.data(), nullptr, true), 1500);
+  EXPECT_EQ(a, b);
 }
 
 }  // namespace
