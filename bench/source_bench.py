@@ -16,7 +16,11 @@ The source outruns an engine when its rate alone is higher; the generator's
 (1 - forwarded / engine alone) say the same from both sides. The inline source (frames built inside rx_burst on the forwarding
 lcore) is run too, to show what moving generation off that lcore is worth.
 
-  /usr/bin/python3 bench/source_bench.py            # about 8 minutes here
+With payload=fill the generators' buffers keep a fixed pattern and only the
+first 128 bytes of a frame are written (docs/synthetic-traffic.md), so large
+frames cost the source what small ones do; the default runs both sources.
+
+  /usr/bin/python3 bench/source_bench.py            # about 16 minutes here
   /usr/bin/python3 bench/source_bench.py --engines io --sizes 64 --rounds 1
 """
 import argparse
@@ -75,15 +79,16 @@ def median_of(runs, key):
 
 
 def markdown(doc):
-    lines = ["| size | engine | forwarded Mpps (min-max) | engine alone Mpps | source alone Mpps | "
-             "source / engine | ring full % | engine waiting % | bottleneck | inline-source Mpps |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    lines = ["| source | size | engine | forwarded Mpps (min-max) | engine alone Mpps | "
+             "source alone Mpps | source / engine | ring full % | engine waiting % | bottleneck | "
+             "inline-source Mpps |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in doc["rows"]:
         wait = max(0.0, 100.0 * (1 - r["forwarded_mpps"] / r["engine_alone_mpps"])) \
             if r["engine_alone_mpps"] else 0.0
         neck = "engine" if r["ratio"] > 1.05 else "source" if r["ratio"] < 0.95 else "even"
         lines.append(
-            f"| {r['size']} | {r['engine']} | {r['forwarded_mpps']:.1f} "
+            f"| {r['source']} | {r['size']} | {r['engine']} | {r['forwarded_mpps']:.1f} "
             f"({r['forwarded_min']:.1f}-{r['forwarded_max']:.1f}) | {r['engine_alone_mpps']:.1f} | "
             f"{r['source_alone_mpps']:.1f} | **{r['ratio']:.2f}** | {r['ring_full_pct']:.1f} | "
             f"{wait:.1f} | {neck} | {r.get('inline_mpps', 0):.1f} |")
@@ -95,9 +100,11 @@ def plot(doc, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     sizes = list(dict.fromkeys(r["size"] for r in doc["rows"]))
-    fig, axes = plt.subplots(1, len(sizes), figsize=(4.2 * len(sizes), 3.8), squeeze=False)
-    for ax, size in zip(axes[0], sizes):
-        rows = [r for r in doc["rows"] if r["size"] == size]
+    sources = list(dict.fromkeys(r["source"] for r in doc["rows"]))
+    fig, axes = plt.subplots(len(sources), len(sizes), figsize=(4.2 * len(sizes), 3.6 * len(sources)),
+                             squeeze=False)
+    for ax, (source, size) in zip(axes.flat, [(s, z) for s in sources for z in sizes]):
+        rows = [r for r in doc["rows"] if r["size"] == size and r["source"] == source]
         x = range(len(rows))
         ax.bar([i - 0.2 for i in x], [r["engine_alone_mpps"] for r in rows], 0.4, label="engine alone")
         ax.bar([i + 0.2 for i in x], [r["source_alone_mpps"] for r in rows], 0.4,
@@ -115,8 +122,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--engines", default="rxonly,io,macswap,validate,csum,encode")
     ap.add_argument("--sizes", default="64,1500,imix")
-    ap.add_argument("--source", default="bank=8192",
-                    help="spec keys of the source besides size (default: replay 8192 frames)")
+    ap.add_argument("--source", action="append",
+                    help="spec keys of the source besides size, repeatable (default: replay 8192 "
+                         "records frames, then the same with payload=fill)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--no-inline", dest="inline", action="store_false",
@@ -124,6 +132,7 @@ def main():
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "source"))
     ap.add_argument("--replot", action="store_true", help="only redo md/png from OUT.json")
     a = ap.parse_args()
+    a.source = a.source or ["bank=8192", "payload=fill,bank=8192"]
     if a.replot:
         out = pathlib.Path(a.out)
         doc = json.loads(out.with_suffix(".json").read_text())
@@ -137,18 +146,18 @@ def main():
     doc = {"benchmark": "source_vs_engines", "argv": sys.argv, "machine": system_bench.machine(),
            "rounds": a.rounds, "seconds_per_run": a.seconds, "source": a.source, "rows": [],
            "commands": {}}
-    for size in a.sizes.split(","):
+    for source, size in [(src, z) for src in a.source for z in a.sizes.split(",")]:
         for engine in a.engines.split(","):
             runs, inline = [], []
             for _ in range(a.rounds):  # alternate the two sources
-                r, cmd = one_run("generator", engine, size, a.source, a.seconds)
+                r, cmd = one_run("generator", engine, size, source, a.seconds)
                 runs.append(r)
                 doc["commands"]["generator"] = cmd
                 if a.inline:
-                    i, cmd = one_run("inline", engine, size, a.source, a.seconds)
+                    i, cmd = one_run("inline", engine, size, source, a.seconds)
                     inline.append(i["forwarded_mpps"])
                     doc["commands"]["inline"] = cmd
-            row = {"size": size, "engine": engine, "source": a.source, "runs": runs}
+            row = {"size": size, "engine": engine, "source": source, "runs": runs}
             for k in ("forwarded_mpps", "engine_alone_mpps", "engine_cycles_per_frame",
                       "engine_empty_polls_pct", "source_alone_mpps", "ring_full_pct"):
                 row[k] = round(median_of(runs, k), 3)
@@ -159,7 +168,7 @@ def main():
             if inline:
                 row["inline_mpps"] = round(statistics.median(inline), 3)
             doc["rows"].append(row)
-            print(f"[{time.time() - t0:5.0f}s] {size:>5s} {engine:8s}: forwarded "
+            print(f"[{time.time() - t0:5.0f}s] {source} {size:>5s} {engine:8s}: forwarded "
                   f"{row['forwarded_mpps']:6.1f} Mpps, engine alone {row['engine_alone_mpps']:6.1f}, "
                   f"source alone {row['source_alone_mpps']:6.1f} (x{row['ratio']:.2f}), ring full "
                   f"{row['ring_full_pct']:4.1f}%"

@@ -102,6 +102,7 @@ FrameSource::FrameSource(const TrafficSpec& spec, uint16_t queue, uint16_t nb_qu
   if (max_frame_ < 14 + 40 + 20) max_frame_ = 14 + 40 + 20;
   ipv6_threshold_ = fraction16(spec.ipv6);
   tcp_threshold_ = fraction16(spec.tcp);
+  head_bytes_ = (14 + (ipv6_threshold_ ? 40 : 20) + (tcp_threshold_ ? 20 : 8) + 63) / 64 * 64;
   invalid_threshold_ = static_cast<uint32_t>(spec.invalid * double(1u << 24));
   if (spec.invalid >= 1.0) invalid_threshold_ = 1u << 24;
 
@@ -288,7 +289,7 @@ uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info,
   // Payload sums come in native (little-endian) words: byte-swap the folded sum.
   const uint32_t payload_len = l4_len - l4_hdr;
   const uint32_t copy = head_only && spec_.payload == PayloadModel::kFill
-                            ? std::min(payload_len, kHeadBytes > hdr ? kHeadBytes - hdr : 0u)
+                            ? std::min(payload_len, head_bytes_ > hdr ? head_bytes_ - hdr : 0u)
                             : payload_len;
   const uint16_t payload_sum =
       packet::checksum_fold(payload(c, flow, fh, h, l4 + l4_hdr, hdr, payload_len, copy));

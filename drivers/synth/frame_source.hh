@@ -56,10 +56,9 @@ class FrameSource {
 
   // Writes the frame at `c` into buf (at least max_frame() bytes); returns its
   // length. info, when not null, says what was built.
-  // head_only (payload=fill only): writes the first kHeadBytes and trusts the
-  // rest to hold the pattern already (fill_buffer), so a large frame costs
-  // what a small one does. Headers and engines that edit them stay below it.
-  static constexpr uint32_t kHeadBytes = 128;
+  // head_only (payload=fill only): writes the first head_bytes() and trusts
+  // the rest to hold the pattern already (fill_buffer), so a large frame costs
+  // what a small one does.
   uint16_t build(const Cursor& c, uint8_t* buf, FrameInfo* info = nullptr,
                  bool head_only = false) const noexcept;
   uint16_t build(uint64_t index, uint8_t* buf, FrameInfo* info = nullptr) const noexcept {
@@ -70,6 +69,10 @@ class FrameSource {
   // (the same on every queue of a port). Writes the pattern to max_frame()
   // bytes, so that head_only builds into `buf` give whole frames.
   bool fixed_pattern() const noexcept { return spec_.payload == PayloadModel::kFill; }
+  // The longest header the spec can produce, in whole cache lines: what a
+  // head_only build writes. Invalid kinds and header-editing engines (csum,
+  // macswap) stay inside the header, so the pattern past it stays intact.
+  uint32_t head_bytes() const noexcept { return head_bytes_; }
   void fill_buffer(uint8_t* buf) const noexcept;
 
   uint16_t max_frame() const noexcept { return max_frame_; }
@@ -100,6 +103,7 @@ class FrameSource {
   uint32_t stride_;  // coprime with local_flows_: the flow permutation
   uint64_t seed_;    // per queue
   uint16_t max_frame_;
+  uint32_t head_bytes_;
   uint32_t ipv6_threshold_, tcp_threshold_;  // of 2^16, per flow
   uint32_t invalid_threshold_;               // of 2^24, per frame
   Pool random_;                              // random, repeat

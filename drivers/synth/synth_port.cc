@@ -65,6 +65,7 @@ struct alignas(64) SynthPort::RxQueue {
   std::unique_ptr<runtime::Ring> ring, refill;
   rte_mempool* pool = nullptr;
   uint32_t data_offset = 0;  // from an mbuf to its data: header, private area, headroom
+  uint64_t rearm = 0;        // rearm_data of a fresh mbuf: data_off, refcnt 1, 1 segment, port
   // payload=fill on an own pool: buffers hold the pattern until an engine that
   // rewrites payloads has run (the port's sticky flag).
   bool keep_payload = false;
@@ -90,32 +91,41 @@ struct alignas(64) SynthPort::TxQueue {
 
 namespace {
 
+// Copies 64 or 128 bytes with fixed-size moves (no length dispatch).
+inline void copy_lines(uint8_t* dst, const uint8_t* src, uint32_t bytes) noexcept {
+  std::memcpy(dst, src, 64);
+  if (bytes > 64) std::memcpy(dst + 64, src + 64, 64);
+}
+
 // Builds `n` frames of queue `q` into `pkts`; `stamp(i)` is frame i's arrival
 // TSC. kRaw: the mbufs come straight from the mempool (refcnt 1, one segment,
 // next NULL, as the pool keeps them) and only their first cache line is
 // written, as a NIC's vector RX does; the second line (next, tx_offload, the
 // timestamp dynfield) is left alone unless kStamp, so it is not pulled over
 // from the lcore that freed the mbuf. head_only: the buffers hold the fill
-// pattern; only the first FrameSource::kHeadBytes of each frame are written.
+// pattern; only the first FrameSource::head_bytes() of each frame are written.
 template <bool kRaw, bool kStamp, typename Stamp>
 void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stamp stamp,
                   bool head_only = false) {
   uint64_t bytes = 0, invalid = 0;
   auto finish = [&](rte_mbuf* m, uint16_t i, uint16_t len, uint32_t hash) {
-    if constexpr (kRaw) {
-      m->data_off = RTE_PKTMBUF_HEADROOM;
-      m->port = q.port;
-      m->ol_flags = RTE_MBUF_F_RX_RSS_HASH;
-      m->packet_type = 0;
-      m->vlan_tci = 0;
+    if constexpr (kRaw) {  // four stores, as a vector RX path writes them
+      auto* base = reinterpret_cast<uint8_t*>(m);
+      const uint64_t ol_flags = RTE_MBUF_F_RX_RSS_HASH;
+      const uint64_t type_len = uint64_t{len} << 32;         // packet_type 0, pkt_len
+      const uint64_t len_hash = len | uint64_t{hash} << 32;  // data_len, vlan_tci 0, rss
+      std::memcpy(base + offsetof(rte_mbuf, rearm_data), &q.rearm, 8);
+      std::memcpy(base + offsetof(rte_mbuf, ol_flags), &ol_flags, 8);
+      std::memcpy(base + offsetof(rte_mbuf, rx_descriptor_fields1), &type_len, 8);
+      std::memcpy(base + offsetof(rte_mbuf, rx_descriptor_fields1) + 8, &len_hash, 8);
       m->vlan_tci_outer = 0;
     } else {
       m->port = q.port;
       m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+      m->data_len = len;
+      m->pkt_len = len;
+      m->hash.rss = hash;
     }
-    m->data_len = len;
-    m->pkt_len = len;
-    m->hash.rss = hash;
     if constexpr (kStamp) runtime::rx_tsc(m, q.tsc_offset) = stamp(i);
     bytes += len;
   };
@@ -129,9 +139,11 @@ void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stam
     const uint32_t size = static_cast<uint32_t>(q.bank_len.size());
     for (uint16_t i = 0; i < n; ++i) {
       const uint32_t b = q.bank_next;
-      const uint32_t len = q.bank_len[b];
-      rte_memcpy(data(pkts[i]), &q.bank[size_t{b} * q.bank_stride],
-                 head_only ? std::min(len, FrameSource::kHeadBytes) : len);
+      const uint8_t* frame = &q.bank[size_t{b} * q.bank_stride];
+      if (head_only)  // whole lines (the bank's stride is too): bytes past a short frame are free
+        copy_lines(data(pkts[i]), frame, q.source.head_bytes());
+      else
+        rte_memcpy(data(pkts[i]), frame, q.bank_len[b]);
       finish(pkts[i], i, q.bank_len[b], q.bank_hash[b]);
       invalid += q.bank_invalid[b];
       q.bank_next = b + 1 == size ? 0 : b + 1;
@@ -391,6 +403,12 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
       rq->pool = pool;
       rq->data_offset = static_cast<uint32_t>(sizeof(rte_mbuf) + rte_pktmbuf_priv_size(pool) +
                                               RTE_PKTMBUF_HEADROOM);
+      rte_mbuf fresh{};  // what a raw mbuf's first 8 bytes of rearm data must say
+      fresh.data_off = RTE_PKTMBUF_HEADROOM;
+      rte_mbuf_refcnt_set(&fresh, 1);
+      fresh.nb_segs = 1;
+      fresh.port = port;
+      std::memcpy(&rq->rearm, &fresh.rearm_data, 8);
       if (rte_mbuf* m = rte_pktmbuf_alloc(pool)) {  // the layout rte_pktmbuf_init gives
         const bool inline_buffer = static_cast<uint8_t*>(m->buf_addr) + RTE_PKTMBUF_HEADROOM ==
                                    reinterpret_cast<uint8_t*>(m) + rq->data_offset;
@@ -399,7 +417,7 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
           throw Error(where + "lcore= needs a mempool whose buffers follow their mbufs");
       }
     }
-    rq->keep_payload = needs_own_pool(spec);
+    rq->keep_payload = needs_own_pool(spec) && rq->source.head_bytes() <= mbuf_data_room;
     rq->payload_dirty = &payload_dirty_;
     const void* cb = rte_eth_add_rx_callback(port, q, generators ? take_ring : fill_rx, rq.get());
     if (!cb)

@@ -21,8 +21,8 @@
 // ring is the RX ring and arrivals finding it full are missed. The net_null
 // vdev must then hand out no frames of its own (no-rx=1).
 // With payload=fill the generators get a mempool of their own whose buffers
-// hold the pattern from the start: they then write a frame's first 128 bytes
-// only, as long as no engine that rewrites payloads (encode, decode, gateway)
+// hold the pattern from the start: they then write a frame's header lines
+// only (64 or 128 bytes), as long as no engine that rewrites payloads (encode, decode, gateway)
 // has run; after one has, every frame is written whole again.
 #pragma once
 
