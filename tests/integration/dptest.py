@@ -114,6 +114,27 @@ def start(vdevs, app_args, lcores="0,1", mem_mb=512, json_path=None, no_huge_pre
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def console(vdevs, app_args, commands, lcores="0,1", pause=0.3):
+    """Runs deltaplane -i, typing `commands` through a pipe `pause` s apart, then
+    closing stdin; returns (returncode, stdout, stderr, JSON summary)."""
+    tmp = tempfile.mkdtemp(prefix="dptest-console-")
+    cmd = [str(BINARY)] + eal_args(vdevs, lcores) + ["--", "-i"] + list(app_args) + [
+        "--stats-json", f"{tmp}/s.json"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        for c in commands:
+            p.stdin.write(c + "\n")
+            p.stdin.flush()
+            time.sleep(pause)
+        out, err = p.communicate(timeout=30)  # closes stdin: end of input
+    finally:
+        if p.poll() is None:
+            p.kill()
+    with open(f"{tmp}/s.json") as f:
+        return p.returncode, out, err, json.load(f)
+
+
 def pool_in_use(summary):
     """Mbufs out of every mempool when the summary was taken (0 at a clean exit)."""
     return sum(p["in_use"] for p in summary["mempools"])

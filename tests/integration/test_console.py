@@ -1,11 +1,9 @@
 """The interactive console (-i): testpmd's commands through a pipe and through a
 pseudo-terminal (tab completion), and --auto-start; the summary still balances."""
-import json
 import os
 import pty
 import select
 import subprocess
-import tempfile
 import time
 import unittest
 
@@ -13,22 +11,7 @@ import dptest
 
 
 def console(commands, extra=(), pause=0.3):
-    tmp = tempfile.mkdtemp(prefix="dp-console-")
-    cmd = [str(dptest.BINARY)] + dptest.eal_args(["net_null0", "net_null1"]) + [
-        "--", "-i", "--stats-json", f"{tmp}/s.json"] + list(extra)
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    try:
-        for c in commands:
-            p.stdin.write(c + "\n")
-            p.stdin.flush()
-            time.sleep(pause)
-        out, err = p.communicate(timeout=30)  # closes stdin: end of input
-    finally:
-        if p.poll() is None:
-            p.kill()
-    with open(f"{tmp}/s.json") as f:
-        return p.returncode, out, err, json.load(f)
+    return dptest.console(["net_null0", "net_null1"], extra, commands, pause=pause)
 
 
 class Console(unittest.TestCase):

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 import unittest
 
 import dptest
@@ -297,25 +296,11 @@ class GeneratorLcores(unittest.TestCase):
         self.assertGreater(s["generated"], 0)
         self.assertEqual(s["head_only"], 0, s)
         # ... and by the console's `set fwd`: io, then encode, then io again.
-        tmp = tempfile.mkdtemp(prefix="dp-synth-")
-        cmd = [str(dptest.BINARY)] + dptest.eal_args([GEN_VDEV], GEN_LCORES) + [
-            "--", "-i", "--synth", "0:size=1500,payload=fill,lcore=2", "--port-topology", "loop",
-            "--stats-json", f"{tmp}/s.json"]
-        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        try:
-            for c in ("start", "stop", "set fwd encode", "start", "stop", "set fwd io", "start",
-                      "stop", "quit"):
-                p.stdin.write(c + "\n")
-                p.stdin.flush()
-                time.sleep(0.4)
-            out, err = p.communicate(timeout=30)
-        finally:
-            if p.poll() is None:
-                p.kill()
-        self.assertEqual(p.returncode, 0, err[-2000:])
-        with open(f"{tmp}/s.json") as f:
-            summary = json.load(f)
+        rc, out, err, summary = dptest.console(
+            [GEN_VDEV], ["--synth", "0:size=1500,payload=fill,lcore=2", "--port-topology", "loop"],
+            ["start", "stop", "set fwd encode", "start", "stop", "set fwd io", "start", "stop",
+             "quit"], lcores=GEN_LCORES, pause=0.4)
+        self.assertEqual(rc, 0, err[-2000:])
         dptest.assert_balanced(self, summary)
         s = summary["synthetic"][0]
         whole = s["generated"] - s["head_only"]
