@@ -172,6 +172,16 @@ GEN_VDEV = "net_null0,no-rx=1"
 class GeneratorLcores(unittest.TestCase):
     """lcore=L: frames built on a lcore of their own, queued in a ring per RX queue."""
 
+    def loop_run(self, spec, engine, seconds):
+        """Runs `engine` on port 0 looped back, fed by `spec`; checks it exits
+        balanced and returns (run, the synthetic port's summary)."""
+        r = dptest.run([GEN_VDEV],
+                       ["--synth", f"0:{spec}", "--fwd", engine, "--port-topology", "loop",
+                        "--duration", str(seconds), "--quiet"], timeout=60, lcores=GEN_LCORES)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        dptest.assert_balanced(self, r.summary)
+        return r, r.summary["synthetic"][0]
+
     def test_same_frames_as_the_inline_source(self):
         for spec in ("seed=5,flows=300,size=imix,ipv6=0.3,payload=random,invalid=0.02",
                      "seed=4,flows=50,size=60-1500,payload=records,bank=100"):
@@ -209,14 +219,7 @@ class GeneratorLcores(unittest.TestCase):
         # The encoder takes 1000-byte records several times slower than one
         # lcore replays them: the generator waits on a full ring, nothing is
         # lost, and what is left in the ring at stop is freed and counted.
-        r = dptest.run([GEN_VDEV],
-                       ["--synth", "0:size=1000,payload=records,flows=1000,bank=4096,lcore=2",
-                        "--fwd", "encode",
-                        "--port-topology", "loop", "--duration", "2", "--quiet"],
-                       timeout=60, lcores=GEN_LCORES)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        dptest.assert_balanced(self, r.summary)
-        s = r.summary["synthetic"][0]
+        r, s = self.loop_run("size=1000,payload=records,flows=1000,bank=4096,lcore=2", "encode", 2)
         self.assertGreater(s["generator_full_s"], s["generator_busy_s"], s)
         self.assertEqual(s["missed"], 0)
         self.assertEqual(s["generated"], s["delivered"] + s["flushed"])
@@ -230,26 +233,14 @@ class GeneratorLcores(unittest.TestCase):
 
     def test_rate_offers_and_misses(self):
         # A modest rate is kept: about rate x time, nothing missed, stamped.
-        r = dptest.run([GEN_VDEV],
-                       ["--synth", "0:rate=200k,size=64,ring=65536,lcore=2", "--fwd", "io",
-                        "--port-topology", "loop", "--duration", "2", "--quiet"],
-                       timeout=60, lcores=GEN_LCORES)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        dptest.assert_balanced(self, r.summary)
-        s = r.summary["synthetic"][0]
+        r, s = self.loop_run("rate=200k,size=64,ring=65536,lcore=2", "io", 2)
         self.assertEqual((s["missed"], s["late"]), (0, 0), s)
         self.assertGreater(s["generated"], 200000 * 2 * 0.8)
         self.assertLess(s["generated"], 200000 * 2 * 1.2)
         self.assertGreater(r.summary["latency_ns"]["arrival_to_tx"]["count"], 0)
         # Far more than the encoder takes, into a 64-slot ring: missed, counted
         # as the port's imissed, and the invariant still holds.
-        r = dptest.run([GEN_VDEV],
-                       ["--synth", "0:rate=100M,ring=64,size=1500,payload=random,lcore=2",
-                        "--fwd", "encode", "--port-topology", "loop", "--duration", "2", "--quiet"],
-                       timeout=60, lcores=GEN_LCORES)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        dptest.assert_balanced(self, r.summary)
-        s = r.summary["synthetic"][0]
+        r, s = self.loop_run("rate=100M,ring=64,size=1500,payload=random,lcore=2", "encode", 2)
         self.assertGreater(s["missed"], 0, s)
         port0 = next(p for p in r.summary["ports"] if p["port"] == 0)
         self.assertEqual(port0["hw_imissed"], s["missed"])
@@ -286,13 +277,7 @@ class GeneratorLcores(unittest.TestCase):
     def test_an_engine_that_rewrites_payloads_ends_head_only_builds(self):
         # encode rewrites frames in place: while it runs and ever after, every
         # frame is built whole. Set at start...
-        r = dptest.run([GEN_VDEV],
-                       ["--synth", "0:size=1500,payload=fill,lcore=2", "--fwd", "encode",
-                        "--port-topology", "loop", "--duration", "1", "--quiet"],
-                       timeout=60, lcores=GEN_LCORES)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        dptest.assert_balanced(self, r.summary)
-        s = r.summary["synthetic"][0]
+        _, s = self.loop_run("size=1500,payload=fill,lcore=2", "encode", 1)
         self.assertGreater(s["generated"], 0)
         self.assertEqual(s["head_only"], 0, s)
         # ... and by the console's `set fwd`: io, then encode, then io again.
