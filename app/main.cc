@@ -111,8 +111,13 @@ std::string format_generator_line(const dp::drivers::synth::SynthPort& sp,
     s += ", late " + std::to_string(st.late) +
          " (the generators could not keep up with rate=; fewer frames were offered)";
   if (st.nombuf) s += ", " + std::to_string(st.nombuf) + " bursts found no mbufs";
-  if (sp.spec().payload == dp::drivers::synth::PayloadModel::kFill)
+  if (sp.spec().payload == dp::drivers::synth::PayloadModel::kFill) {
     s += "; payload already in place in " + std::to_string(st.head_only) + " frames";
+    if (st.restored)
+      s += " (" + std::to_string(st.restored) + " had " +
+           std::to_string(st.restored_bytes / st.restored) +
+           " B per frame put back after an engine rewrote them)";
+  }
   return s + "\n";
 }
 
@@ -492,7 +497,8 @@ int run(int argc, char** argv) {
       if (st.generator_lcores) {
         w.value("generator_lcores", st.generator_lcores).value("delivered", st.delivered);
         w.value("flushed", st.flushed).value("late", st.late).value("nombuf", st.nombuf);
-        w.value("head_only", st.head_only);
+        w.value("head_only", st.head_only).value("restored", st.restored);
+        w.value("restored_bytes", st.restored_bytes);
         w.value("generator_busy_s", st.busy_s).value("generator_full_s", st.full_s);
         w.value("generator_idle_s", st.idle_s);
         w.value("generator_mpps_alone", st.busy_s > 0 ? st.generated / st.busy_s / 1e6 : 0.0);

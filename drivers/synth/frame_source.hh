@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "packet/validate.hh"
@@ -74,6 +75,15 @@ class FrameSource {
   // macswap) stay inside the header, so the pattern past it stays intact.
   uint32_t head_bytes() const noexcept { return head_bytes_; }
   void fill_buffer(uint8_t* buf) const noexcept;
+  // Writes the pattern back over buf[from, to), clipped to max_frame() (no
+  // frame reaches past it), and returns the bytes written: undoes what an
+  // engine that rewrote a frame in place changed past its header lines.
+  uint32_t restore_pattern(uint8_t* buf, uint32_t from, uint32_t to) const noexcept {
+    if (to > max_frame_) to = max_frame_;
+    if (from >= to) return 0;
+    std::memcpy(buf + from, pattern_.bytes.data() + from, to - from);
+    return to - from;
+  }
 
   uint16_t max_frame() const noexcept { return max_frame_; }
   uint32_t local_flows() const noexcept { return local_flows_; }

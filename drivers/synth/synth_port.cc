@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "base/error.hh"
+#include "runtime/payload_mark.hh"
 #include "runtime/ring.hh"
 #include "runtime/rx_timestamp.hh"
 #include "stats/counters.hh"
@@ -66,11 +67,14 @@ struct alignas(64) SynthPort::RxQueue {
   rte_mempool* pool = nullptr;
   uint32_t data_offset = 0;  // from an mbuf to its data: header, private area, headroom
   uint64_t rearm = 0;        // rearm_data of a fresh mbuf: data_off, refcnt 1, 1 segment, port
-  // payload=fill on an own pool: buffers hold the pattern until an engine that
-  // rewrites payloads has run (the port's sticky flag).
+  // payload=fill on an own pool: buffers hold the pattern past the header
+  // lines, except where an engine that rewrites payloads wrote (once the
+  // port's sticky flag says one has run: restore_payloads).
   bool keep_payload = false;
   const std::atomic<bool>* payload_dirty = nullptr;
+  uint64_t rewritten_flag = 0;
   stats::Counter generated, bytes, missed, invalid, late, nombuf, head_only;
+  stats::Counter restored, restored_bytes;
 };
 
 // One generator lcore and the RX queues it feeds; written by that lcore only.
@@ -162,6 +166,33 @@ void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stam
   q.bytes.add(bytes);
   if (head_only) q.head_only.add(n);
   if (invalid) q.invalid.add(invalid);
+}
+
+// payload=fill once an engine that rewrites payloads has run. Such an engine
+// marks the frames it rewrote (runtime/payload_mark.hh), and all it wrote lies
+// in the frame it left in the mbuf (data_off, data_len as it was freed;
+// prepends go to the headroom). The pattern goes back over that window past
+// the header lines, which the build writes anyway. The fields are in the line
+// the build is about to overwrite, flag included.
+void restore_payloads(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n) noexcept {
+  const auto head = static_cast<int32_t>(q.source.head_bytes());
+  uint64_t frames = 0, bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    const rte_mbuf* m = pkts[i];
+    if (!(m->ol_flags & q.rewritten_flag)) continue;
+    const int32_t lo = int32_t{m->data_off} - RTE_PKTMBUF_HEADROOM;  // frame offsets
+    const int32_t hi = lo + int32_t{m->data_len};
+    if (hi <= head) continue;
+    const uint32_t done = q.source.restore_pattern(
+        reinterpret_cast<uint8_t*>(pkts[i]) + q.data_offset,
+        static_cast<uint32_t>(std::max(lo, head)), static_cast<uint32_t>(hi));
+    frames += done != 0;
+    bytes += done;
+  }
+  if (frames) {
+    q.restored.add(frames);
+    q.restored_bytes.add(bytes);
+  }
 }
 
 // RX callback of the in-line source: fills the burst net_null handed out.
@@ -281,7 +312,9 @@ int generator_main(void* arg) {
       }
       // Read after the mbufs were taken: an mbuf a payload-rewriting engine
       // freed was freed after the flag was set, so the flag is seen set.
-      const bool head_only = q.keep_payload && !q.payload_dirty->load(std::memory_order_acquire);
+      const bool head_only = q.keep_payload;
+      if (head_only && q.payload_dirty->load(std::memory_order_acquire))
+        restore_payloads(q, pkts, n);
       const uint64_t now = rte_rdtsc();
       if (q.per_cycle > 0.0)  // latency is only meaningful for offered loads
         build_frames<true, true>(
@@ -419,6 +452,7 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
     }
     rq->keep_payload = needs_own_pool(spec) && rq->source.head_bytes() <= mbuf_data_room;
     rq->payload_dirty = &payload_dirty_;
+    if (rq->keep_payload) rq->rewritten_flag = runtime::payload_rewritten_flag();
     const void* cb = rte_eth_add_rx_callback(port, q, generators ? take_ring : fill_rx, rq.get());
     if (!cb)
       throw Error("--synth " + std::to_string(port) + ": cannot add an RX callback to queue " +
@@ -509,6 +543,8 @@ SynthStats SynthPort::stats() const noexcept {
     s.late += q->late.load();
     s.nombuf += q->nombuf.load();
     s.head_only += q->head_only.load();
+    s.restored += q->restored.load();
+    s.restored_bytes += q->restored_bytes.load();
   }
   s.flushed = flushed_.load(std::memory_order_relaxed);
   s.delivered -= s.flushed;

@@ -51,9 +51,11 @@ struct SynthStats {
   uint64_t late = 0;       // rate=: arrivals the generator fell too far behind to make
   uint64_t nombuf = 0;     // bursts the mempool could not supply
   uint64_t head_only = 0;  // frames whose payload the buffer already held (payload=fill)
-  double busy_s = 0;       // generator time spent building frames
-  double full_s = 0;       // ... waiting because every ring was full (or no mbufs)
-  double idle_s = 0;       // ... with nothing due (rate=, count=)
+  uint64_t restored = 0;   // ... of which an engine had rewritten part, put back first
+  uint64_t restored_bytes = 0;
+  double busy_s = 0;  // generator time spent building frames
+  double full_s = 0;  // ... waiting because every ring was full (or no mbufs)
+  double idle_s = 0;  // ... with nothing due (rate=, count=)
   unsigned generator_lcores = 0;
 };
 
@@ -86,7 +88,8 @@ class SynthPort {
   void start_generators();
   void stop_generators() noexcept;
   // An engine that rewrites payloads is about to run (setup or while stopped,
-  // before it sees a frame): from now on the generators write whole frames.
+  // before it sees a frame): from now on the generators put the pattern back
+  // over what each buffer's last frame covered before building into it.
   void payload_rewritten() noexcept { payload_dirty_.store(true, std::memory_order_release); }
 
   struct RxQueue;

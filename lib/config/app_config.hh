@@ -50,7 +50,8 @@ inline constexpr std::string_view kPortTopologyNames[] = {"auto", "paired", "cha
 
 std::string_view engine_name(Engine e) noexcept;
 // Engines that write frame bytes past the headers (the codec rewrites the
-// frame in place); the others edit at most the first 128 bytes.
+// frame in place); the others edit at most the first 128 bytes. Such an engine
+// marks what it rewrote (runtime/payload_mark.hh).
 constexpr bool rewrites_payload(Engine e) noexcept {
   return e == Engine::kEncode || e == Engine::kDecode || e == Engine::kGateway;
 }

@@ -13,6 +13,7 @@
 #include "codec/checksum.hh"
 #include "codec/frame_codec.hh"
 #include "engines/validate.hh"
+#include "runtime/payload_mark.hh"
 #include "stats/drop_reason.hh"
 
 namespace deltaplane::engines {
@@ -70,6 +71,7 @@ CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, u
   params.keyframe_cycles = cfg.keyframe_ms * (rte_get_tsc_hz() / 1000);
   params.flow_timeout_cycles = cfg.flow_timeout_ms * (rte_get_tsc_hz() / 1000);
   params.lcore_index = lcore_index;
+  params.rewritten_flag = runtime::payload_rewritten_flag();
   const uint32_t cap = cfg.flow_capacity;
   const std::string suffix = std::to_string(lcore);
   if (encoder) {
@@ -236,6 +238,7 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
         std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), st.scratch, total);
         m->data_len = static_cast<uint16_t>(total);
         m->pkt_len = total;
+        m->ol_flags |= prm.rewritten_flag;
         ++f.since_key;
         f.misses = 0;
         f.miss_limit = kInitialMissLimit;  // deltas pay again: refresh promptly next time
@@ -389,6 +392,7 @@ uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
       std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), st.scratch, h.frame_len);
       m->data_len = h.frame_len;
       m->pkt_len = h.frame_len;
+      m->ol_flags |= st.params.rewritten_flag;
       c.dec_deltas.add(1);
       bytes_out += h.frame_len;
       pkts[kept++] = m;

@@ -3,9 +3,11 @@
 // fail for exactly the reason the source says, and a seed repeats a stream.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -225,6 +227,32 @@ TEST(FrameSource, HeadOnlyBuildEqualsWholeBuildOverThePattern) {
         EXPECT_GT(partial, 0u) << text;
       }
     }
+}
+
+// restore_pattern puts back exactly [from, to) of the pattern, clipped to
+// max_frame(): a buffer scribbled over there gives whole frames again.
+TEST(FrameSource, RestorePatternUndoesAnInPlaceRewrite) {
+  FrameSource src(spec_of("flows=50,payload=fill,size=60-1500,ipv6=0.5,tcp=0.5,seed=7"), 0, 1);
+  const uint32_t max = src.max_frame();
+  std::vector<uint8_t> buf(max + 64), whole(max);
+  src.fill_buffer(buf.data());
+  std::fill(buf.begin() + max, buf.end(), uint8_t{0x77});  // past every frame: never restored
+  std::mt19937 rng(11);
+  auto cur = src.cursor_at(0);
+  for (int i = 0; i < 2000; ++i, src.advance(cur)) {
+    const uint32_t from = rng() % (max + 64), to = from + rng() % (max + 64 - from + 1);
+    std::memset(buf.data() + from, 0x3c, to - from);  // what an engine wrote
+    const uint32_t put = src.restore_pattern(buf.data(), std::max(from, src.head_bytes()), to);
+    ASSERT_EQ(put, std::min(to, max) > std::max(from, src.head_bytes())
+                       ? std::min(to, max) - std::max(from, src.head_bytes())
+                       : 0u);
+    const uint16_t len = src.build(cur, buf.data(), nullptr, true);
+    ASSERT_EQ(src.build(cur, whole.data()), len);
+    ASSERT_EQ(std::memcmp(buf.data(), whole.data(), len), 0) << "frame " << i;
+    std::fill(buf.begin() + max, buf.end(), uint8_t{0x77});
+  }
+  EXPECT_EQ(src.restore_pattern(buf.data(), max, max + 64), 0u);
+  EXPECT_EQ(buf[max], 0x77);
 }
 
 // Other payload models ignore head_only: their payloads change per frame.
