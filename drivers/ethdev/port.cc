@@ -88,8 +88,11 @@ EthPort::EthPort(uint16_t id, const PortSetup& setup) : id_(id) {
   if (info.max_rx_pktlen > RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)
     limit = std::min<uint32_t>(limit, info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN);
   if (mtu > limit) {
-    notes_.push_back("MTU " + std::to_string(mtu) + " clamped to the device maximum " +
-                     std::to_string(limit) + "; longer frames cannot be received");
+    // Virtual devices report fixed limits that need not be the link's (af_packet
+    // says 1500 whatever its interface has, and takes what the interface gets).
+    notes_.push_back("MTU " + std::to_string(mtu) + " is above the " + std::to_string(limit) +
+                     " the driver reports; configured " + std::to_string(limit) +
+                     " (whether longer frames arrive is up to the device)");
     mtu = limit;
   }
   conf.rxmode.mtu = mtu;

@@ -1,5 +1,9 @@
 #include "codec/wire.hh"
 
+#include <bit>
+
+#include "packet/checksum.hh"
+
 namespace deltaplane::codec {
 namespace {
 
@@ -35,15 +39,17 @@ std::uint32_t get32(const std::uint8_t* p) noexcept {
   return (static_cast<std::uint32_t>(get16(p)) << 16) | get16(p + 2);
 }
 
+// The folded ones' complement sum of data as big-endian words, plus acc (a
+// big-endian-valued partial sum). packet/checksum.hh sums native-order words;
+// by RFC 1071's byte-order independence the two differ by a byte swap.
 std::uint32_t sum16(const std::uint8_t* data, std::size_t n, std::uint32_t acc) noexcept {
-  std::uint64_t s = acc;
-  std::size_t i = 0;
-  for (; i + 1 < n; i += 2)
-    s += get16(data + i);
-  if (i < n) s += static_cast<std::uint32_t>(data[i]) << 8;
-  while (s >> 16)
-    s = (s & 0xFFFF) + (s >> 16);
-  return static_cast<std::uint32_t>(s);
+  auto to_native = [](std::uint16_t v) -> std::uint16_t {
+    if constexpr (std::endian::native == std::endian::little)
+      return static_cast<std::uint16_t>(v << 8 | v >> 8);
+    return v;
+  };
+  const std::uint16_t init = to_native(packet::checksum_fold(acc));
+  return to_native(packet::checksum_fold(packet::raw_sum(data, n, init)));
 }
 
 }  // namespace
@@ -162,48 +168,30 @@ OuterStatus parse_outer(std::span<const std::uint8_t> pkt, std::uint16_t udp_por
 
 std::string_view to_string(HeaderStatus status) noexcept {
   switch (status) {
-    case HeaderStatus::ok:
-      return "ok";
-    case HeaderStatus::too_short:
-      return "too_short";
-    case HeaderStatus::bad_magic:
-      return "bad_magic";
-    case HeaderStatus::bad_version:
-      return "bad_version";
-    case HeaderStatus::bad_checksum:
-      return "bad_checksum";
-    case HeaderStatus::bad_type:
-      return "bad_type";
-    case HeaderStatus::bad_flags:
-      return "bad_flags";
-    case HeaderStatus::bad_length:
-      return "bad_length";
+    case HeaderStatus::ok: return "ok";
+    case HeaderStatus::too_short: return "too_short";
+    case HeaderStatus::bad_magic: return "bad_magic";
+    case HeaderStatus::bad_version: return "bad_version";
+    case HeaderStatus::bad_checksum: return "bad_checksum";
+    case HeaderStatus::bad_type: return "bad_type";
+    case HeaderStatus::bad_flags: return "bad_flags";
+    case HeaderStatus::bad_length: return "bad_length";
   }
   return "unknown";
 }
 
 std::string_view to_string(OuterStatus status) noexcept {
   switch (status) {
-    case OuterStatus::ok:
-      return "ok";
-    case OuterStatus::too_short:
-      return "too_short";
-    case OuterStatus::not_ipv4:
-      return "not_ipv4";
-    case OuterStatus::bad_ip_header:
-      return "bad_ip_header";
-    case OuterStatus::bad_ip_checksum:
-      return "bad_ip_checksum";
-    case OuterStatus::fragment:
-      return "fragment";
-    case OuterStatus::not_udp:
-      return "not_udp";
-    case OuterStatus::bad_udp_length:
-      return "bad_udp_length";
-    case OuterStatus::wrong_port:
-      return "wrong_port";
-    case OuterStatus::bad_udp_checksum:
-      return "bad_udp_checksum";
+    case OuterStatus::ok: return "ok";
+    case OuterStatus::too_short: return "too_short";
+    case OuterStatus::not_ipv4: return "not_ipv4";
+    case OuterStatus::bad_ip_header: return "bad_ip_header";
+    case OuterStatus::bad_ip_checksum: return "bad_ip_checksum";
+    case OuterStatus::fragment: return "fragment";
+    case OuterStatus::not_udp: return "not_udp";
+    case OuterStatus::bad_udp_length: return "bad_udp_length";
+    case OuterStatus::wrong_port: return "wrong_port";
+    case OuterStatus::bad_udp_checksum: return "bad_udp_checksum";
   }
   return "unknown";
 }
