@@ -101,10 +101,8 @@ std::string format_generator_line(const dp::drivers::synth::SynthPort& sp,
   std::snprintf(buf, sizeof buf,
                 "synthetic port %u: %u generator lcore(s): %.2f Mpps alone (busy %.3f s), ring "
                 "full %.1f%%, idle %.1f%% of their time; delivered %llu, flushed %llu at stop",
-                sp.port(), st.generator_lcores,
-                st.busy_s > 0 ? static_cast<double>(st.generated) / st.busy_s / 1e6 : 0.0,
-                st.busy_s, pct(st.full_s), pct(st.idle_s),
-                static_cast<unsigned long long>(st.delivered),
+                sp.port(), st.generator_lcores, st.mpps_alone, st.busy_s, pct(st.full_s),
+                pct(st.idle_s), static_cast<unsigned long long>(st.delivered),
                 static_cast<unsigned long long>(st.flushed));
   std::string s = buf;
   if (st.late)
@@ -501,7 +499,7 @@ int run(int argc, char** argv) {
         w.value("restored_bytes", st.restored_bytes);
         w.value("generator_busy_s", st.busy_s).value("generator_full_s", st.full_s);
         w.value("generator_idle_s", st.idle_s);
-        w.value("generator_mpps_alone", st.busy_s > 0 ? st.generated / st.busy_s / 1e6 : 0.0);
+        w.value("generator_mpps_alone", st.mpps_alone);
       }
       w.end_object();
     }

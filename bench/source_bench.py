@@ -22,6 +22,8 @@ frames cost the source what small ones do; the default runs both sources.
 
   /usr/bin/python3 bench/source_bench.py            # about 16 minutes here
   /usr/bin/python3 bench/source_bench.py --engines io --sizes 64 --rounds 1
+  /usr/bin/python3 bench/source_bench.py --generators 4 --out /tmp/source4
+      # one generator lcore per RX queue, on CPUs 2-5 of a machine that has them
 """
 import argparse
 import json
@@ -37,21 +39,30 @@ sys.path.insert(0, str(ROOT / "bench"))
 import system_bench  # noqa: E402  (machine description, memory flags)
 
 BIN = ROOT / "build" / "app" / "deltaplane"
-# Generator lcore 2 shares CPU 0 with the mostly sleeping main lcore; the
-# forwarding lcore has CPU 1. The inline source uses the same two CPUs.
-MODES = {
-    "generator": ("0@0,1@1,2@0", "net_null0,no-rx=1", ",lcore=2"),
-    "inline": ("0@0,1@1", "net_null0", ""),
-}
+def modes(generators):
+    """EAL lcores, vdev and spec key per mode. The forwarding lcore 1 has CPU 1
+    and polls one RX queue per generator. Generator lcores 2.. get CPUs of their
+    own from CPU 2 on; past the machine's CPUs they share CPU 0 with the mostly
+    sleeping main lcore (on 2 CPUs: one generator lcore on CPU 0). The inline
+    source uses the same forwarding lcore and queues."""
+    cpus = os.cpu_count() or 2
+    gens = ",".join(f"{2 + i}@{2 + i if 2 + i < cpus else 0}" for i in range(generators))
+    last = 1 + generators
+    return {
+        "generator": (f"0@0,1@1,{gens}", "net_null0,no-rx=1",
+                      f",lcore=2-{last}" if generators > 1 else ",lcore=2"),
+        "inline": ("0@0,1@1", "net_null0", ""),
+    }
 
 
-def one_run(mode, engine, size, source, seconds):
-    lcores, vdev, key = MODES[mode]
+def one_run(mode, engine, size, source, seconds, generators=1):
+    lcores, vdev, key = modes(generators)[mode]
     path = f"/tmp/dpsrc-{os.getpid()}.json"
     spec = f"0:size={size},flows=1024,seed=1,{source}{key}"
+    queues = ["--rxq", str(generators)] if generators > 1 else []
     cmd = [str(BIN), "--lcores", lcores, "--no-pci", "--log-level=error"] + system_bench.mem_args() + [
         "--vdev", vdev, "--", "--synth", spec, "--fwd", engine, "--port-topology", "loop",
-        "--duration", str(seconds), "--quiet", "--cycles", "--stats-json", path]
+        "--duration", str(seconds), "--quiet", "--cycles", "--stats-json", path] + queues
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if p.returncode != 0 or not os.path.exists(path):
         raise SystemExit(f"source_bench: run failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-1500:]}")
@@ -107,8 +118,9 @@ def plot(doc, path):
         rows = [r for r in doc["rows"] if r["size"] == size and r["source"] == source]
         x = range(len(rows))
         ax.bar([i - 0.2 for i in x], [r["engine_alone_mpps"] for r in rows], 0.4, label="engine alone")
+        gens = doc.get("generators", 1)
         ax.bar([i + 0.2 for i in x], [r["source_alone_mpps"] for r in rows], 0.4,
-               label="source alone (1 generator lcore)")
+               label=f"source alone ({gens} generator lcore{'s' if gens > 1 else ''})")
         ax.set_xticks(list(x))
         ax.set_xticklabels([r["engine"] for r in rows], fontsize=8)
         ax.set_title(f"{size} B ({rows[0]['source']})")
@@ -125,6 +137,9 @@ def main():
     ap.add_argument("--source", action="append",
                     help="spec keys of the source besides size, repeatable (default: replay 8192 "
                          "records frames, then the same with payload=fill)")
+    ap.add_argument("--generators", type=int, default=1,
+                    help="generator lcores, one per RX queue of the source port; the forwarding "
+                         "lcore polls all the queues (default 1; more need more CPUs to mean much)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--no-inline", dest="inline", action="store_false",
@@ -144,17 +159,18 @@ def main():
         sys.exit(f"source_bench: {BIN} not found: build first (tools/build.sh)")
     t0 = time.time()
     doc = {"benchmark": "source_vs_engines", "argv": sys.argv, "machine": system_bench.machine(),
-           "rounds": a.rounds, "seconds_per_run": a.seconds, "source": a.source, "rows": [],
+           "rounds": a.rounds, "seconds_per_run": a.seconds, "source": a.source,
+           "generators": a.generators, "rows": [],
            "commands": {}}
     for source, size in [(src, z) for src in a.source for z in a.sizes.split(",")]:
         for engine in a.engines.split(","):
             runs, inline = [], []
             for _ in range(a.rounds):  # alternate the two sources
-                r, cmd = one_run("generator", engine, size, source, a.seconds)
+                r, cmd = one_run("generator", engine, size, source, a.seconds, a.generators)
                 runs.append(r)
                 doc["commands"]["generator"] = cmd
                 if a.inline:
-                    i, cmd = one_run("inline", engine, size, source, a.seconds)
+                    i, cmd = one_run("inline", engine, size, source, a.seconds, a.generators)
                     inline.append(i["forwarded_mpps"])
                     doc["commands"]["inline"] = cmd
             row = {"size": size, "engine": engine, "source": source, "runs": runs}

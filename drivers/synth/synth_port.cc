@@ -83,7 +83,7 @@ struct alignas(64) SynthPort::Generator {
   std::vector<RxQueue*> queues;
   std::atomic<bool> stop{false};
   bool launched = false;
-  stats::Counter busy_cycles, full_cycles, idle_cycles;
+  stats::Counter frames, busy_cycles, full_cycles, idle_cycles;
 };
 
 struct alignas(64) SynthPort::TxQueue {
@@ -325,6 +325,7 @@ int generator_main(void* arg) {
       if (q.per_cycle > 0.0) q.arrived += n;
       // Single producer and `room` was free: the whole burst fits.
       q.ring->enqueue_burst(pkts, n, nullptr);
+      g.frames.add(n);
       made = true;
     }
     const uint64_t now = rte_rdtsc();
@@ -554,7 +555,9 @@ SynthStats SynthPort::stats() const noexcept {
   }
   const double hz = static_cast<double>(rte_get_tsc_hz());
   for (const auto& g : gens_) {
-    s.busy_s += static_cast<double>(g->busy_cycles.load()) / hz;
+    const double busy = static_cast<double>(g->busy_cycles.load()) / hz;
+    if (busy > 0) s.mpps_alone += static_cast<double>(g->frames.load()) / busy / 1e6;
+    s.busy_s += busy;
     s.full_s += static_cast<double>(g->full_cycles.load()) / hz;
     s.idle_s += static_cast<double>(g->idle_cycles.load()) / hz;
   }

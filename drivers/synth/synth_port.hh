@@ -53,9 +53,10 @@ struct SynthStats {
   uint64_t head_only = 0;  // frames whose payload the buffer already held (payload=fill)
   uint64_t restored = 0;   // ... of which an engine had rewritten part, put back first
   uint64_t restored_bytes = 0;
-  double busy_s = 0;  // generator time spent building frames
-  double full_s = 0;  // ... waiting because every ring was full (or no mbufs)
-  double idle_s = 0;  // ... with nothing due (rate=, count=)
+  double busy_s = 0;      // generator time spent building frames
+  double mpps_alone = 0;  // sum over generators of frames per busy second
+  double full_s = 0;      // ... waiting because every ring was full (or no mbufs)
+  double idle_s = 0;      // ... with nothing due (rate=, count=)
   unsigned generator_lcores = 0;
 };
 

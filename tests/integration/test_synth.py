@@ -222,6 +222,7 @@ class GeneratorLcores(unittest.TestCase):
         self.assertEqual(gen, inline)  # per TX queue file, in order
         s = rg.summary["synthetic"][0]
         self.assertEqual((s["generator_lcores"], s["delivered"]), (2, 4000))
+        self.assertGreater(s["generator_mpps_alone"], 0)  # summed over the two
         self.assertEqual(dptest.pool_in_use(rg.summary), 0)
 
     def test_a_slow_consumer_keeps_the_ring_full(self):
