@@ -20,6 +20,16 @@
 
 namespace deltaplane::drivers::synth {
 
+// What a generator lcore hands the polling lcore per frame, as a NIC writes
+// an RX descriptor: the buffer, and what the driver then writes into the mbuf.
+struct RxDesc {
+  rte_mbuf* m;
+  uint32_t hash;
+  uint16_t len;
+  uint16_t unused;
+};
+static_assert(sizeof(RxDesc) == 16);
+
 // One RX queue's generator, touched only by the lcore polling the queue.
 struct alignas(64) SynthPort::RxQueue {
   RxQueue(const TrafficSpec& spec, uint16_t queue, uint16_t nb_queues)
@@ -32,10 +42,14 @@ struct alignas(64) SynthPort::RxQueue {
   // Frees the frames still queued (returns how many) and the empty mbufs
   // waiting in `refill`. No lcore may produce or consume.
   uint64_t free_queued() noexcept {
+    RxDesc d[64];
     rte_mbuf* m[64];
     uint64_t frames = 0;
-    for (unsigned n; (n = ring->dequeue_burst(m, 64)) != 0; frames += n)
+    for (unsigned n; (n = ring->dequeue_burst(d, 64)) != 0; frames += n) {
+      for (unsigned i = 0; i < n; ++i)  // their first lines are as the pool keeps them
+        m[i] = d[i].m;
       rte_pktmbuf_free_bulk(m, n);
+    }
     for (unsigned n; refill && (n = refill->dequeue_burst(m, 64)) != 0;)
       rte_pktmbuf_free_bulk(m, n);
     return frames;
@@ -60,10 +74,11 @@ struct alignas(64) SynthPort::RxQueue {
   std::vector<uint32_t> bank_hash;
   std::vector<uint8_t> bank_invalid;
   uint32_t bank_stride = 0, bank_next = 0;
-  // Generator-lcore mode: the generator fills `ring` with frames built in
-  // mbufs that the polling lcore hands back through `refill` (or, when that
-  // is short, from `pool`).
-  std::unique_ptr<runtime::Ring> ring, refill;
+  // Generator-lcore mode: the generator builds frames in mbufs that the
+  // polling lcore hands back through `refill` (or, when that is short, from
+  // `pool`) and queues their descriptors in `ring`.
+  std::unique_ptr<runtime::ElemRing<RxDesc>> ring;
+  std::unique_ptr<runtime::Ring> refill;
   rte_mempool* pool = nullptr;
   uint32_t data_offset = 0;  // from an mbuf to its data: header, private area, headroom
   uint64_t rearm = 0;        // rearm_data of a fresh mbuf: data_off, refcnt 1, 1 segment, port
@@ -102,27 +117,21 @@ inline void copy_lines(uint8_t* dst, const uint8_t* src, uint32_t bytes) noexcep
 }
 
 // Builds `n` frames of queue `q` into `pkts`; `stamp(i)` is frame i's arrival
-// TSC. kRaw: the mbufs come straight from the mempool (refcnt 1, one segment,
-// next NULL, as the pool keeps them) and only their first cache line is
-// written, as a NIC's vector RX does; the second line (next, tx_offload, the
-// timestamp dynfield) is left alone unless kStamp, so it is not pulled over
-// from the lcore that freed the mbuf. head_only: the buffers hold the fill
-// pattern; only the first FrameSource::head_bytes() of each frame are written.
+// TSC. kRaw (generator lcores): the mbufs come straight from the mempool
+// (refcnt 1, one segment, next NULL, as the pool keeps them) and are not
+// written at all: each frame's length and hash go into desc[i], from which
+// the polling lcore writes the mbuf's first line, as a NIC driver does from
+// its RX descriptors. Only the frame's lines cross to that lcore, and with
+// kStamp the second mbuf line (the timestamp dynfield). head_only: the buffers
+// hold the fill pattern; only the first FrameSource::head_bytes() of each
+// frame are written.
 template <bool kRaw, bool kStamp, typename Stamp>
 void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stamp stamp,
-                  bool head_only = false) {
+                  bool head_only = false, RxDesc* desc = nullptr) {
   uint64_t bytes = 0, invalid = 0;
   auto finish = [&](rte_mbuf* m, uint16_t i, uint16_t len, uint32_t hash) {
-    if constexpr (kRaw) {  // four stores, as a vector RX path writes them
-      auto* base = reinterpret_cast<uint8_t*>(m);
-      const uint64_t ol_flags = RTE_MBUF_F_RX_RSS_HASH;
-      const uint64_t type_len = uint64_t{len} << 32;         // packet_type 0, pkt_len
-      const uint64_t len_hash = len | uint64_t{hash} << 32;  // data_len, vlan_tci 0, rss
-      std::memcpy(base + offsetof(rte_mbuf, rearm_data), &q.rearm, 8);
-      std::memcpy(base + offsetof(rte_mbuf, ol_flags), &ol_flags, 8);
-      std::memcpy(base + offsetof(rte_mbuf, rx_descriptor_fields1), &type_len, 8);
-      std::memcpy(base + offsetof(rte_mbuf, rx_descriptor_fields1) + 8, &len_hash, 8);
-      m->vlan_tci_outer = 0;
+    if constexpr (kRaw) {
+      desc[i] = RxDesc{m, hash, len, 0};
     } else {
       m->port = q.port;
       m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
@@ -172,8 +181,8 @@ void build_frames(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n, Stam
 // marks the frames it rewrote (runtime/payload_mark.hh), and all it wrote lies
 // in the frame it left in the mbuf (data_off, data_len as it was freed;
 // prepends go to the headroom). The pattern goes back over that window past
-// the header lines, which the build writes anyway. The fields are in the line
-// the build is about to overwrite, flag included.
+// the header lines, which the build writes anyway. take_ring clears the flag
+// when it next writes the mbuf's first line.
 void restore_payloads(SynthPort::RxQueue& q, rte_mbuf* const* pkts, uint16_t n) noexcept {
   const auto head = static_cast<int32_t>(q.source.head_bytes());
   uint64_t frames = 0, bytes = 0;
@@ -227,15 +236,33 @@ uint16_t fill_rx(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb, uint16_t, vo
   return take;
 }
 
-// RX callback of the generator-lcore source: the burst comes from the ring,
-// and as many empty mbufs go back to the generator, taken from this lcore's
-// mempool cache as a NIC driver refills its RX descriptors. They are the
-// mbufs this lcore freed last, so the generator writes into a small set of
-// buffers that stays in cache instead of cycling through the whole pool.
+// RX callback of the generator-lcore source, the driver's half of a NIC: the
+// burst's descriptors come from the ring and each mbuf's first line is written
+// from its descriptor, in four stores as a vector RX path writes them. This
+// lcore freed those mbufs last, so the line is usually still in its cache.
+// As many empty mbufs go back to the generator, taken from this lcore's
+// mempool cache as a driver refills its RX ring: the generator writes into a
+// small set of buffers that stays in cache instead of cycling through the pool.
 uint16_t take_ring(uint16_t, uint16_t, rte_mbuf* pkts[], uint16_t nb_rx, uint16_t max, void* arg) {
   auto& q = *static_cast<SynthPort::RxQueue*>(arg);
   if (unlikely(nb_rx)) rte_pktmbuf_free_bulk(pkts, nb_rx);  // refused at setup: no-rx=1
-  const auto n = static_cast<uint16_t>(q.ring->dequeue_burst(pkts, max));
+  constexpr uint64_t kOlFlags = RTE_MBUF_F_RX_RSS_HASH;
+  RxDesc d[64];
+  uint16_t n = 0;
+  for (unsigned got = 64; got == 64 && n < max; n = static_cast<uint16_t>(n + got)) {
+    got = q.ring->dequeue_burst(d, std::min<unsigned>(max - n, 64));
+    for (unsigned i = 0; i < got; ++i) {
+      auto* base = reinterpret_cast<uint8_t*>(d[i].m);
+      const uint64_t type_len = uint64_t{d[i].len} << 32;              // packet_type 0, pkt_len
+      const uint64_t len_hash = d[i].len | uint64_t{d[i].hash} << 32;  // data_len, vlan_tci 0, rss
+      std::memcpy(base + offsetof(rte_mbuf, rearm_data), &q.rearm, 8);
+      std::memcpy(base + offsetof(rte_mbuf, ol_flags), &kOlFlags, 8);
+      std::memcpy(base + offsetof(rte_mbuf, rx_descriptor_fields1), &type_len, 8);
+      std::memcpy(base + offsetof(rte_mbuf, rx_descriptor_fields1) + 8, &len_hash, 8);
+      d[i].m->vlan_tci_outer = 0;
+      pkts[n + i] = d[i].m;
+    }
+  }
   rte_mbuf* fresh[64];
   for (uint16_t done = 0; done < n;) {
     const unsigned chunk = std::min<unsigned>(n - done, 64);
@@ -265,6 +292,7 @@ inline void prefetch_for_write(const void* p) noexcept {
 int generator_main(void* arg) {
   auto& g = *static_cast<SynthPort::Generator*>(arg);
   rte_mbuf* pkts[kGeneratorBurst];
+  RxDesc desc[kGeneratorBurst];
   uint64_t t = rte_rdtsc();
   while (!g.stop.load(std::memory_order_relaxed)) {
     bool made = false, blocked = false;
@@ -291,7 +319,11 @@ int generator_main(void* arg) {
       } else if (q.limit) {
         want = std::min<uint64_t>(want, q.limit - q.cursor.index);
       }
-      const auto n = static_cast<uint16_t>(std::min<uint64_t>(want, room));
+      auto n = static_cast<uint16_t>(std::min<uint64_t>(want, room));
+      // Unpaced, wait for room for a whole burst, as a NIC sees its RX ring
+      // refilled in batches: a few slots at a time would move the ring's index
+      // lines between the two lcores for every few frames.
+      if (q.per_cycle == 0.0 && n < want && room < kGeneratorBurst) n = 0;
       if (n == 0) {
         blocked |= want > 0;
         continue;
@@ -305,11 +337,10 @@ int generator_main(void* arg) {
         blocked = true;
         continue;
       }
-      // The consumer's lcore touched these lines last: ask for them all at once.
-      for (uint16_t i = 0; i < n; ++i) {
-        prefetch_for_write(pkts[i]);
+      // The consumer's lcore touched these lines last: ask for them all at
+      // once. The mbufs' own lines are not written here (take_ring does).
+      for (uint16_t i = 0; i < n; ++i)
         prefetch_for_write(reinterpret_cast<uint8_t*>(pkts[i]) + q.data_offset);
-      }
       // Read after the mbufs were taken: an mbuf a payload-rewriting engine
       // freed was freed after the flag was set, so the flag is seen set.
       const bool head_only = q.keep_payload;
@@ -318,13 +349,13 @@ int generator_main(void* arg) {
       const uint64_t now = rte_rdtsc();
       if (q.per_cycle > 0.0)  // latency is only meaningful for offered loads
         build_frames<true, true>(
-            q, pkts, n, [now](uint16_t) { return now; }, head_only);
+            q, pkts, n, [now](uint16_t) { return now; }, head_only, desc);
       else
         build_frames<true, false>(
-            q, pkts, n, [now](uint16_t) { return now; }, head_only);
+            q, pkts, n, [now](uint16_t) { return now; }, head_only, desc);
       if (q.per_cycle > 0.0) q.arrived += n;
       // Single producer and `room` was free: the whole burst fits.
-      q.ring->enqueue_burst(pkts, n, nullptr);
+      q.ring->enqueue_burst(desc, n);
       g.frames.add(n);
       made = true;
     }
@@ -431,7 +462,8 @@ SynthPort::SynthPort(uint16_t port, const TrafficSpec& spec, uint16_t rx_desc,
     if (generators) {
       const std::string ring_name = "dp_synth" + std::to_string(port) + "_" + std::to_string(q);
       const int socket = std::max(rte_eth_dev_socket_id(port), SOCKET_ID_ANY);
-      rq->ring = std::make_unique<runtime::Ring>(ring_name, rq->ring_slots, socket, true, true);
+      rq->ring = std::make_unique<runtime::ElemRing<RxDesc>>(ring_name, rq->ring_slots, socket,
+                                                             true, true);
       rq->refill = std::make_unique<runtime::Ring>(ring_name + "_refill", rq->ring_slots, socket,
                                                    true, true);
       rq->pool = pool;

@@ -6,15 +6,22 @@
 
 namespace deltaplane::runtime {
 
-Ring::Ring(const std::string& name, unsigned size, int socket, bool single_producer,
-           bool single_consumer)
-    : name_(name), sp_(single_producer) {
-  unsigned flags = (single_producer ? RING_F_SP_ENQ : 0) | (single_consumer ? RING_F_SC_DEQ : 0);
-  // RING_F_EXACT_SZ: exactly `size` usable slots, as the user asked.
-  ring_ = rte_ring_create(name.c_str(), size, socket, flags | RING_F_EXACT_SZ);
-  if (!ring_)
+rte_ring* create_ring(const std::string& name, unsigned size, unsigned elem_size, int socket,
+                      bool single_producer, bool single_consumer) {
+  const unsigned flags = (single_producer ? RING_F_SP_ENQ : 0) |
+                         (single_consumer ? RING_F_SC_DEQ : 0) |
+                         RING_F_EXACT_SZ;  // exactly `size` usable slots, as the user asked
+  rte_ring* r = rte_ring_create_elem(name.c_str(), elem_size, size, socket, flags);
+  if (!r)
     throw Error("cannot create ring '" + name + "' of " + std::to_string(size) +
                 " entries: " + rte_strerror(rte_errno));
+  return r;
 }
+
+Ring::Ring(const std::string& name, unsigned size, int socket, bool single_producer,
+           bool single_consumer)
+    : ring_(create_ring(name, size, sizeof(void*), socket, single_producer, single_consumer)),
+      name_(name),
+      sp_(single_producer) {}
 
 }  // namespace deltaplane::runtime
