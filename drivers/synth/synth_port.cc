@@ -320,10 +320,13 @@ int generator_main(void* arg) {
         want = std::min<uint64_t>(want, q.limit - q.cursor.index);
       }
       auto n = static_cast<uint16_t>(std::min<uint64_t>(want, room));
-      // Unpaced, wait for room for a whole burst, as a NIC sees its RX ring
-      // refilled in batches: a few slots at a time would move the ring's index
-      // lines between the two lcores for every few frames.
-      if (q.per_cycle == 0.0 && n < want && room < kGeneratorBurst) n = 0;
+      // Unpaced, wait for room for a whole burst (or the whole ring, if
+      // shorter), as a NIC sees its RX ring refilled in batches: a few slots
+      // at a time would move the ring's index lines between the two lcores
+      // for every few frames.
+      if (q.per_cycle == 0.0 && n < want &&
+          room < std::min<uint32_t>(kGeneratorBurst, q.ring_slots))
+        n = 0;
       if (n == 0) {
         blocked |= want > 0;
         continue;

@@ -241,6 +241,14 @@ class GeneratorLcores(unittest.TestCase):
         print(f"encode consumer: generator waited {s['generator_full_s']:.2f} s on a full ring, "
               f"busy {s['generator_busy_s']:.2f} s; {s['flushed']} frames freed at stop")
 
+    def test_a_ring_shorter_than_a_burst(self):
+        # Unpaced generators wait for room for a burst, or for the whole ring
+        # when it is shorter: a 5-slot ring still flows.
+        r, s = self.loop_run("size=64,ring=5,lcore=2", "io", 1)
+        self.assertGreater(s["delivered"], 100000, s)
+        self.assertLessEqual(s["flushed"], 5)
+        self.assertEqual(dptest.pool_in_use(r.summary), 0)
+
     def test_rate_offers_and_misses(self):
         # A modest rate is kept: about rate x time, nothing missed, stamped.
         r, s = self.loop_run("rate=200k,size=64,ring=65536,lcore=2", "io", 2)
