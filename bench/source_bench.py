@@ -2,8 +2,9 @@
 """Is the synthetic source faster than the engines it feeds?
 
 The source runs on a generator lcore of its own (--synth ...,lcore=2 on a
-net_null vdev with no-rx=1) and queues frames into the RX queue's ring; the
-engine runs on the other CPU and only dequeues. Two figures per engine and
+net_null vdev with no-rx=1) and queues RX descriptors of the frames it built;
+the engine runs on the other CPU and, as a NIC driver, writes the mbufs from
+them. Two figures per engine and
 size, from the same run:
 
   source alone   frames the generator made per second of its busy time
@@ -16,9 +17,9 @@ The source outruns an engine when its rate alone is higher; the generator's
 (1 - forwarded / engine alone) say the same from both sides. The inline source (frames built inside rx_burst on the forwarding
 lcore) is run too, to show what moving generation off that lcore is worth.
 
-With payload=fill the generators' buffers keep a fixed pattern and only the
-first 128 bytes of a frame are written (docs/synthetic-traffic.md), so large
-frames cost the source what small ones do; the default runs both sources.
+With payload=fill the generators' buffers keep a fixed pattern and only each
+frame's header lines are written (docs/synthetic-traffic.md), so large frames
+cost the source what small ones do; the default runs both sources.
 
   /usr/bin/python3 bench/source_bench.py            # about 16 minutes here
   /usr/bin/python3 bench/source_bench.py --engines io --sizes 64 --rounds 1
