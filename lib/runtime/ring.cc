@@ -18,10 +18,4 @@ rte_ring* create_ring(const std::string& name, unsigned size, unsigned elem_size
   return r;
 }
 
-Ring::Ring(const std::string& name, unsigned size, int socket, bool single_producer,
-           bool single_consumer)
-    : ring_(create_ring(name, size, sizeof(void*), socket, single_producer, single_consumer)),
-      name_(name),
-      sp_(single_producer) {}
-
 }  // namespace deltaplane::runtime

@@ -18,38 +18,6 @@ namespace deltaplane::runtime {
 rte_ring* create_ring(const std::string& name, unsigned size, unsigned elem_size, int socket,
                       bool single_producer, bool single_consumer);
 
-class Ring {
- public:
-  // Throws Error when the ring cannot be created.
-  Ring(const std::string& name, unsigned size, int socket, bool single_producer,
-       bool single_consumer);
-  ~Ring() { rte_ring_free(ring_); }
-  Ring(const Ring&) = delete;
-  Ring& operator=(const Ring&) = delete;
-
-  // Up to n frames; returns how many were taken. `free_space` (may be null)
-  // receives the room left afterwards.
-  [[gnu::always_inline]] unsigned enqueue_burst(rte_mbuf* const* pkts, unsigned n,
-                                                unsigned* free_space) noexcept {
-    return rte_ring_enqueue_burst_elem(ring_, pkts, sizeof(void*), n, free_space);
-  }
-  [[gnu::always_inline]] unsigned dequeue_burst(rte_mbuf** pkts, unsigned n) noexcept {
-    return rte_ring_dequeue_burst_elem(ring_, pkts, sizeof(void*), n, nullptr);
-  }
-
-  unsigned count() const noexcept { return rte_ring_count(ring_); }
-  unsigned free_count() const noexcept { return rte_ring_free_count(ring_); }
-  unsigned capacity() const noexcept { return rte_ring_get_capacity(ring_); }
-  const std::string& name() const noexcept { return name_; }
-  bool single_producer() const noexcept { return sp_; }
-  rte_ring* get() const noexcept { return ring_; }
-
- private:
-  rte_ring* ring_ = nullptr;
-  std::string name_;
-  bool sp_;
-};
-
 // A ring of T records, copied in and out by value (rte_ring's _elem calls).
 template <class T>
 class ElemRing {
@@ -64,18 +32,39 @@ class ElemRing {
   ElemRing(const ElemRing&) = delete;
   ElemRing& operator=(const ElemRing&) = delete;
 
-  [[gnu::always_inline]] unsigned enqueue_burst(const T* v, unsigned n) noexcept {
-    return rte_ring_enqueue_burst_elem(ring_, v, sizeof(T), n, nullptr);
+  // Up to n records; returns how many were taken. `free_space` (may be null)
+  // receives the room left afterwards.
+  [[gnu::always_inline]] unsigned enqueue_burst(const T* v, unsigned n,
+                                                unsigned* free_space = nullptr) noexcept {
+    return rte_ring_enqueue_burst_elem(ring_, v, sizeof(T), n, free_space);
   }
   [[gnu::always_inline]] unsigned dequeue_burst(T* v, unsigned n) noexcept {
     return rte_ring_dequeue_burst_elem(ring_, v, sizeof(T), n, nullptr);
   }
   unsigned count() const noexcept { return rte_ring_count(ring_); }
   unsigned free_count() const noexcept { return rte_ring_free_count(ring_); }
+  unsigned capacity() const noexcept { return rte_ring_get_capacity(ring_); }
   rte_ring* get() const noexcept { return ring_; }
 
  private:
   rte_ring* ring_;
+};
+
+// A ring of mbuf pointers that knows its name and producer mode (the
+// pipeline's stage rings, reported and wired by name).
+class Ring : public ElemRing<rte_mbuf*> {
+ public:
+  Ring(const std::string& name, unsigned size, int socket, bool single_producer,
+       bool single_consumer)
+      : ElemRing(name, size, socket, single_producer, single_consumer),
+        name_(name),
+        sp_(single_producer) {}
+  const std::string& name() const noexcept { return name_; }
+  bool single_producer() const noexcept { return sp_; }
+
+ private:
+  std::string name_;
+  bool sp_;
 };
 
 }  // namespace deltaplane::runtime
