@@ -66,14 +66,13 @@ class FrameSource {
     return build(cursor_at(index), buf, info);
   }
 
-  // payload=fill: every frame's payload byte at frame offset o is pattern[o]
-  // (the same on every queue of a port). Writes the pattern to max_frame()
-  // bytes, so that head_only builds into `buf` give whole frames.
-  bool fixed_pattern() const noexcept { return spec_.payload == PayloadModel::kFill; }
   // The longest header the spec can produce, in whole cache lines: what a
   // head_only build writes. Invalid kinds and header-editing engines (csum,
   // macswap) stay inside the header, so the pattern past it stays intact.
   uint32_t head_bytes() const noexcept { return head_bytes_; }
+  // payload=fill: every frame's payload byte at frame offset o is pattern[o]
+  // (the same on every queue of a port). Writes the pattern to max_frame()
+  // bytes, so that head_only builds into `buf` give whole frames.
   void fill_buffer(uint8_t* buf) const noexcept;
   // Writes the pattern back over buf[from, to), clipped to max_frame() (no
   // frame reaches past it), and returns the bytes written: undoes what an

@@ -13,17 +13,19 @@
 // TX (tx-rate=R): a token bucket takes at most R frames per second per queue;
 // the rest are refused, so the application sees a slow link.
 //
-// Generator lcores (lcore=L[-M]): the frames are built on lcores of their own
-// and queued into a real SP/SC ring per RX queue, so the polling lcore pays a
-// ring dequeue per burst and nothing else, as with a NIC that DMAs frames in.
+// Generator lcores (lcore=L[-M]): the frames are built on lcores of their own,
+// which queue an RX descriptor per frame into a real SP/SC ring per RX queue,
+// as a NIC does; the polling lcore's RX callback writes the mbufs from them and
+// refills, as a NIC driver does.
 // Without rate= the generator fills the ring as fast as it empties (time spent
 // on a full ring is counted: the consumer is the bottleneck); with rate= the
 // ring is the RX ring and arrivals finding it full are missed. The net_null
 // vdev must then hand out no frames of its own (no-rx=1).
 // With payload=fill the generators get a mempool of their own whose buffers
 // hold the pattern from the start: they then write a frame's header lines
-// only (64 or 128 bytes), as long as no engine that rewrites payloads (encode, decode, gateway)
-// has run; after one has, every frame is written whole again.
+// only (64 or 128 bytes). Once an engine that rewrites payloads (encode,
+// decode, gateway) has run, they also put the pattern back where it marked a
+// frame as rewritten (runtime/payload_mark.hh).
 #pragma once
 
 #include <atomic>
@@ -54,9 +56,9 @@ struct SynthStats {
   uint64_t restored = 0;   // ... of which an engine had rewritten part, put back first
   uint64_t restored_bytes = 0;
   double busy_s = 0;      // generator time spent building frames
-  double mpps_alone = 0;  // sum over generators of frames per busy second
   double full_s = 0;      // ... waiting because every ring was full (or no mbufs)
   double idle_s = 0;      // ... with nothing due (rate=, count=)
+  double mpps_alone = 0;  // sum over generators of frames per busy second
   unsigned generator_lcores = 0;
 };
 

@@ -62,9 +62,10 @@ struct TrafficSpec {
   uint64_t count = 0;              // frames per RX queue, then silence; 0 = endless
   uint64_t tx_rate = 0;            // TX sink: frames per second per queue taken, 0 = all
   uint32_t bank = 0;  // >0: build this many frames per queue once and replay them in a cycle
-  // Generator lcores (lcore=L or lcore=A-B): frames are built there and queued
-  // into a real ring per RX queue, so the polling lcore only dequeues. Empty:
-  // frames are built inside the polling lcore's rte_eth_rx_burst.
+  // Generator lcores (lcore=L or lcore=A-B): frames are built there and their
+  // RX descriptors queued into a real ring per RX queue; the polling lcore
+  // does a NIC driver's part. Empty: frames are built inside the polling
+  // lcore's rte_eth_rx_burst.
   std::vector<unsigned> lcores;
 
   std::string describe() const;  // one line for logs and result files
