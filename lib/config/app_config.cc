@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "base/error.hh"
 
@@ -140,6 +141,9 @@ std::string_view simd_name(Simd s) noexcept {
 std::string_view model_name(Model m) noexcept {
   return kModelNames[static_cast<size_t>(m)];
 }
+std::string_view backpressure_name(Backpressure b) noexcept {
+  return kBackpressureNames[static_cast<size_t>(b)];
+}
 
 bool engine_generates(Engine e) noexcept {
   return e == Engine::kTxonly || e == Engine::kFlowgen;
@@ -249,17 +253,60 @@ std::vector<std::string> config_file_args(std::string_view text, std::string_vie
 
 namespace {
 
+// One command-line option. Numeric options carry their range here, once: the
+// parser enforces it and --help prints it as "[lo..hi, default d]", which is
+// also what the option-boundary test (tests/integration/test_options.py) reads.
 struct Option {
   std::string_view name;
   bool takes_value;
-  std::string_view help;
+  std::string help;
   std::function<void(AppConfig&, std::string_view opt, std::string_view value)> apply;
 };
 
+template <class T>
+std::string number_text(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  } else {
+    return std::to_string(v);
+  }
+}
+
+// An unsigned option stored in `member`, in [lo, hi].
+template <auto Member>
+Option uint_option(std::string_view name, uint64_t lo, uint64_t hi, std::string_view help,
+                   std::string_view default_text = {}) {
+  using T = std::remove_reference_t<decltype(AppConfig{}.*Member)>;
+  return {
+      name, true,
+      std::string(help) + " [" + number_text(lo) + ".." + number_text(hi) + ", default " +
+          (default_text.empty() ? number_text(AppConfig{}.*Member) : std::string(default_text)) +
+          "]",
+      [lo, hi](AppConfig& c, auto o, auto v) { c.*Member = parse_uint<T>(o, v, lo, hi); }};
+}
+
+// A number of seconds stored in `member`, in [lo, hi].
+template <auto Member>
+Option seconds_option(std::string_view name, double lo, double hi, std::string_view help) {
+  return {name, true,
+          std::string(help) + " [" + number_text(lo) + ".." + number_text(hi) + " s, default " +
+              number_text(AppConfig{}.*Member) + "]",
+          [lo, hi](AppConfig& c, auto o, auto v) { c.*Member = parse_seconds(o, v, lo, hi); }};
+}
+
+template <size_t N>
+std::string choices(const std::string_view (&names)[N]) {
+  std::string all;
+  for (size_t i = 0; i < N; ++i)
+    all += (i ? "|" : "") + std::string(names[i]);
+  return all;
+}
+
 const std::vector<Option>& options() {
   static const std::vector<Option> opts = {
-      {"--fwd", true,
-       "engine: io|macswap|rxonly|validate|csum|encode|decode|gateway|txonly|flowgen (io)",
+      {"--fwd", true, "engine: " + choices(kEngineNames) + " (io)",
        [](AppConfig& c, auto o, auto v) { c.engine = parse_enum<Engine>(o, v, kEngineNames); }},
       {"--port-topology", true, "auto|paired|chained|loop (default auto: paired, loop if 1 port)",
        [](AppConfig& c, auto o, auto v) {
@@ -267,34 +314,27 @@ const std::vector<Option>& options() {
        }},
       {"--ports", true, "ports to use, e.g. 0,1 or 0-3 (default: all probed)",
        [](AppConfig& c, auto o, auto v) { c.ports = parse_port_list(o, v); }},
-      {"--burst", true, "packets per rx/tx burst, 1..512 (default 32)",
-       [](AppConfig& c, auto o, auto v) { c.burst = parse_uint<uint16_t>(o, v, 1, 512); }},
-      {"--rxq", true, "RX queues per port, 1..64 (default 1; RSS when > 1)",
-       [](AppConfig& c, auto o, auto v) { c.rx_queues = parse_uint<uint16_t>(o, v, 1, 64); }},
-      {"--rxd", true, "RX descriptors per queue, 32..32768, clamped to the device (default 1024)",
-       [](AppConfig& c, auto o, auto v) { c.rx_desc = parse_uint<uint16_t>(o, v, 32, 32768); }},
-      {"--txd", true, "TX descriptors per queue, 32..32768, clamped to the device (default 1024)",
-       [](AppConfig& c, auto o, auto v) { c.tx_desc = parse_uint<uint16_t>(o, v, 32, 32768); }},
-      {"--mbufs", true, "mbufs per NUMA socket (default: sized from ports, queues, descriptors)",
-       [](AppConfig& c, auto o, auto v) { c.mbufs = parse_uint<uint32_t>(o, v, 64, 1u << 26); }},
-      {"--mbuf-cache", true, "per-lcore mempool cache, 0..512 (default 256)",
-       [](AppConfig& c, auto o, auto v) { c.mbuf_cache = parse_uint<uint16_t>(o, v, 0, 512); }},
-      {"--mbuf-size", true, "data bytes per mbuf segment, 256..65000 (default 2048)",
-       [](AppConfig& c, auto o, auto v) {
-         c.mbuf_data_room = parse_uint<uint16_t>(o, v, 256, 65000);
-       }},
-      {"--max-frame", true, "longest frame forwarded, 64..65535; longer ones are dropped (9600)",
-       [](AppConfig& c, auto o, auto v) { c.max_frame = parse_uint<uint32_t>(o, v, 64, 65535); }},
+      uint_option<&AppConfig::burst>("--burst", 1, kMaxBurst, "packets per rx/tx burst"),
+      uint_option<&AppConfig::rx_queues>("--rxq", 1, 64, "RX queues per port (RSS when > 1)"),
+      uint_option<&AppConfig::rx_desc>("--rxd", 32, 32768,
+                                       "RX descriptors per queue, clamped to the device"),
+      uint_option<&AppConfig::tx_desc>("--txd", 32, 32768,
+                                       "TX descriptors per queue, clamped to the device"),
+      uint_option<&AppConfig::mbufs>("--mbufs", 64, 1u << 26, "mbufs per NUMA socket",
+                                     "sized from ports, queues, descriptors"),
+      uint_option<&AppConfig::mbuf_cache>("--mbuf-cache", 0, 512, "per-lcore mempool cache"),
+      uint_option<&AppConfig::mbuf_data_room>("--mbuf-size", 256, 65000,
+                                              "data bytes per mbuf segment"),
+      uint_option<&AppConfig::max_frame>("--max-frame", 64, 65535,
+                                         "longest frame forwarded; longer ones are dropped"),
       {"--no-promisc", false, "leave promiscuous mode off",
        [](AppConfig& c, auto, auto) { c.promiscuous = false; }},
-      {"--link-wait", true, "ms to wait for link up at start, 0..60000 (default 2000)",
-       [](AppConfig& c, auto o, auto v) { c.link_wait_ms = parse_uint<uint32_t>(o, v, 0, 60000); }},
-      {"--tx-retry", true, "extra tx_burst attempts for frames that did not fit, 0..1000 (0)",
-       [](AppConfig& c, auto o, auto v) { c.tx_retries = parse_uint<uint32_t>(o, v, 0, 1000); }},
-      {"--tx-retry-delay", true, "microseconds between TX retries, 0..1000 (default 1)",
-       [](AppConfig& c, auto o, auto v) {
-         c.tx_retry_delay_us = parse_uint<uint32_t>(o, v, 0, 1000);
-       }},
+      uint_option<&AppConfig::link_wait_ms>("--link-wait", 0, 60000,
+                                            "ms to wait for link up at start (0: do not wait)"),
+      uint_option<&AppConfig::tx_retries>("--tx-retry", 0, 1000,
+                                          "extra tx_burst attempts for frames that did not fit"),
+      uint_option<&AppConfig::tx_retry_delay_us>("--tx-retry-delay", 0, 1000,
+                                                 "microseconds between TX retries"),
       {"--config", true, "explicit queue placement \"(port,queue,lcore),...\"",
        [](AppConfig& c, auto, auto v) { c.queue_map = parse_queue_map(v); }},
       {"--simd", true, "validation kernels: auto|scalar|sse|avx2 (default auto)",
@@ -317,44 +357,34 @@ const std::vector<Option>& options() {
        }},
       {"--wan-ports", true, "gateway: WAN-side ports (default: the second port of each pair)",
        [](AppConfig& c, auto o, auto v) { c.wan_ports = parse_port_list(o, v); }},
-      {"--mtu", true, "IP MTU of the WAN path, 576..9600 (default 1500)",
-       [](AppConfig& c, auto o, auto v) { c.mtu = parse_uint<uint32_t>(o, v, 576, 9600); }},
-      {"--keyframe-interval", true, "packets per flow between keyframes, 0 = never (64)",
-       [](AppConfig& c, auto o, auto v) {
-         c.keyframe_interval = parse_uint<uint32_t>(o, v, 0, 1u << 30);
-       }},
-      {"--keyframe-ms", true, "max age of a flow's keyframe in ms, 0 = never (1000)",
-       [](AppConfig& c, auto o, auto v) {
-         c.keyframe_ms = parse_uint<uint32_t>(o, v, 0, 3600000);
-       }},
-      {"--flow-capacity", true, "flows per lcore in the codec tables, 64..4194304 (16384)",
-       [](AppConfig& c, auto o, auto v) {
-         c.flow_capacity = parse_uint<uint32_t>(o, v, 64, 1u << 22);
-       }},
-      {"--flow-timeout", true, "ms after which an idle flow is evicted first (30000)",
-       [](AppConfig& c, auto o, auto v) {
-         c.flow_timeout_ms = parse_uint<uint32_t>(o, v, 1, 86400000);
-       }},
+      uint_option<&AppConfig::mtu>("--mtu", 576, 9600, "IP MTU of the WAN path"),
+      uint_option<&AppConfig::keyframe_interval>("--keyframe-interval", 0, 1u << 30,
+                                                 "packets per flow between keyframes, 0 = never"),
+      uint_option<&AppConfig::keyframe_ms>("--keyframe-ms", 0, 3600000,
+                                           "max age of a flow's keyframe in ms, 0 = never"),
+      uint_option<&AppConfig::flow_capacity>("--flow-capacity", 64, 1u << 22,
+                                             "flows per lcore in the codec tables"),
+      uint_option<&AppConfig::flow_timeout_ms>("--flow-timeout", 1, 86400000,
+                                               "ms after which an idle flow is evicted first"),
       {"--tunnel-src", true, "outer IPv4 source of encoded packets (192.0.2.1)",
        [](AppConfig& c, auto o, auto v) { c.tunnel_src_ip = parse_ipv4(o, v); }},
       {"--tunnel-dst", true, "outer IPv4 destination of encoded packets (192.0.2.2)",
        [](AppConfig& c, auto o, auto v) { c.tunnel_dst_ip = parse_ipv4(o, v); }},
-      {"--tunnel-port", true, "UDP port of the tunnel, 1..65535 (56855)",
-       [](AppConfig& c, auto o, auto v) { c.tunnel_port = parse_uint<uint16_t>(o, v, 1, 65535); }},
+      uint_option<&AppConfig::tunnel_port>("--tunnel-port", 1, 65535, "UDP port of the tunnel"),
       {"--tunnel-src-mac", true, "outer source MAC (02:00:00:00:00:01)",
        [](AppConfig& c, auto o, auto v) { c.tunnel_src_mac = parse_mac(o, v); }},
       {"--tunnel-dst-mac", true, "outer destination MAC, the WAN next hop (02:00:00:00:00:02)",
        [](AppConfig& c, auto o, auto v) { c.tunnel_dst_mac = parse_mac(o, v); }},
-      {"--stats-period", true, "seconds between periodic stats, 0 disables (default 1)",
-       [](AppConfig& c, auto o, auto v) { c.stats_period_s = parse_seconds(o, v, 0, 86400); }},
-      {"--duration", true, "stop after this many seconds (default: run until a signal)",
-       [](AppConfig& c, auto o, auto v) { c.duration_s = parse_seconds(o, v, 0, 1e9); }},
-      {"--max-packets", true, "stop after about this many received frames",
-       [](AppConfig& c, auto o, auto v) {
-         c.max_packets = parse_uint<uint64_t>(o, v, 0, std::numeric_limits<uint64_t>::max());
-       }},
-      {"--idle-timeout", true, "stop after this many seconds with no frame received (pcap replay)",
-       [](AppConfig& c, auto o, auto v) { c.idle_timeout_s = parse_seconds(o, v, 0, 1e6); }},
+      seconds_option<&AppConfig::stats_period_s>("--stats-period", 0, 86400,
+                                                 "seconds between periodic stats, 0 disables"),
+      seconds_option<&AppConfig::duration_s>("--duration", 0, 1e9,
+                                             "stop after this many seconds (0: until a signal)"),
+      uint_option<&AppConfig::max_packets>(
+          "--max-packets", 0, std::numeric_limits<uint64_t>::max(),
+          "stop after about this many received frames (0: no limit)"),
+      seconds_option<&AppConfig::idle_timeout_s>(
+          "--idle-timeout", 0, 1e6,
+          "stop after this many seconds with no frame received (pcap replay; 0: never)"),
       {"--stats-json", true, "write the final summary as JSON to this file",
        [](AppConfig& c, auto o, auto v) {
          if (v.empty()) fail(o, "expected a file name");
@@ -373,28 +403,28 @@ const std::vector<Option>& options() {
          if (v.empty()) fail(o, "expected a stage list like rx:1,work:2-3,tx:4");
          c.stages = v;
        }},
-      {"--ring-size", true, "entries per pipeline ring, power of two 64..65536 (1024)",
+      {"--ring-size", true, "entries per pipeline ring, a power of two [64..65536, default 1024]",
        [](AppConfig& c, auto o, auto v) {
          c.ring_size = parse_uint<uint32_t>(o, v, 64, 65536);
          if (c.ring_size & (c.ring_size - 1))
            fail(o, "'" + std::string(v) + "' is not a power of two");
        }},
-      {"--backpressure", true, "full ring: drop|retry (retry --ring-retry times, then drop)",
+      {"--backpressure", true,
+       "full pipeline ring: " + choices(kBackpressureNames) +
+           " (block: wait, RX stops polling and the NIC counts the overload as missed;"
+           " retry: --ring-retry times, then drop; auto, the default: block when replaying a"
+           " capture file, retry otherwise)",
        [](AppConfig& c, auto o, auto v) {
          c.backpressure = parse_enum<Backpressure>(o, v, kBackpressureNames);
        }},
-      {"--ring-retry", true, "enqueue attempts on a full ring before dropping, 0..100000 (64)",
-       [](AppConfig& c, auto o, auto v) {
-         c.ring_retries = parse_uint<uint32_t>(o, v, 0, 100000);
-       }},
-      {"--txpkts", true, "txonly/flowgen: frame length, 60..9600 (default 64)",
-       [](AppConfig& c, auto o, auto v) { c.tx_pkt_len = parse_uint<uint16_t>(o, v, 60, 9600); }},
-      {"--flows", true, "flowgen: distinct flows, 1..16777216 (default 1024)",
-       [](AppConfig& c, auto o, auto v) { c.gen_flows = parse_uint<uint32_t>(o, v, 1, 1u << 24); }},
-      {"--tx-rate", true, "txonly/flowgen: packets per second per lcore, 0 = unlimited (0)",
-       [](AppConfig& c, auto o, auto v) {
-         c.tx_rate = parse_uint<uint64_t>(o, v, 0, 1'000'000'000'000ull);
-       }},
+      uint_option<&AppConfig::ring_retries>("--ring-retry", 0, 100000,
+                                            "enqueue attempts on a full ring before dropping"),
+      uint_option<&AppConfig::tx_pkt_len>("--txpkts", 60, 9600,
+                                          "txonly/flowgen: frame length, at most --mbuf-size"),
+      uint_option<&AppConfig::gen_flows>("--flows", 1, 1u << 24, "flowgen: distinct flows"),
+      uint_option<&AppConfig::tx_rate>(
+          "--tx-rate", 0, 1'000'000'000'000ull,
+          "txonly/flowgen: packets per second per lcore, 0 = unlimited"),
       {"--synth", true,
        "PORT:SPEC, synthetic traffic on a net_null port (docs/synthetic-traffic.md); repeatable",
        [](AppConfig& c, auto, auto v) { c.synth.emplace_back(v); }},
@@ -421,6 +451,11 @@ void check_consistency(const AppConfig& c) {
       if (!c.ports.empty() && std::find(c.ports.begin(), c.ports.end(), m.port) == c.ports.end())
         throw Error("--config: port " + std::to_string(m.port) + " is not in --ports");
   }
+  // Generated frames are written into one mbuf segment.
+  if (c.tx_pkt_len > c.mbuf_data_room)
+    throw Error("--txpkts: " + std::to_string(c.tx_pkt_len) +
+                " does not fit one mbuf of --mbuf-size " + std::to_string(c.mbuf_data_room) +
+                " (raise --mbuf-size to at least " + std::to_string(c.tx_pkt_len) + ")");
   if (!c.stages.empty() && c.model != Model::kPipeline)
     throw Error("--stages: only valid with --model pipeline");
   if (c.model == Model::kPipeline && engine_generates(c.engine))

@@ -31,14 +31,20 @@ inline constexpr std::string_view kEngineNames[] = {"io",     "macswap", "rxonly
                                                     "encode", "decode",  "gateway", "csum",
                                                     "txonly", "flowgen"};
 
+inline constexpr uint16_t kMaxBurst = 512;  // --burst limit; engines size their arrays by it
+
 // Threading model: run-to-completion (each lcore does RX, engine and TX) or a
 // staged pipeline (RX lcores -> rings -> worker lcores -> rings -> TX lcores).
 enum class Model : uint8_t { kRtc, kPipeline };
 inline constexpr std::string_view kModelNames[] = {"rtc", "pipeline"};
 
-// What RX (or a worker) does when the next stage's ring is full.
-enum class Backpressure : uint8_t { kDrop, kRetry };
-inline constexpr std::string_view kBackpressureNames[] = {"drop", "retry"};
+// What RX (or a worker) does when the next stage's ring is full: drop at once,
+// retry a bounded number of times then drop, or wait until there is room (the
+// RX stage then stops polling and the NIC counts the overload as missed).
+// auto: block when a port replays a capture file (there is no line rate to
+// keep up with, so a drop would only be an artefact), retry otherwise.
+enum class Backpressure : uint8_t { kDrop, kRetry, kBlock, kAuto };
+inline constexpr std::string_view kBackpressureNames[] = {"drop", "retry", "block", "auto"};
 
 // Which validation kernels run (docs/validation.md); auto = best the CPU has.
 enum class Simd : uint8_t { kAuto, kScalar, kSse, kAvx2 };
@@ -58,6 +64,7 @@ constexpr bool rewrites_payload(Engine e) noexcept {
 std::string_view port_topology_name(PortTopology t) noexcept;
 std::string_view simd_name(Simd s) noexcept;
 std::string_view model_name(Model m) noexcept;
+std::string_view backpressure_name(Backpressure b) noexcept;
 bool engine_uses_codec(Engine e) noexcept;
 bool engine_generates(Engine e) noexcept;  // txonly, flowgen: no RX, frames made here
 std::string format_ipv4(uint32_t ip);
@@ -134,7 +141,7 @@ struct AppConfig {
   Model model = Model::kRtc;
   std::string stages;  // "rx:1,work:2-3,tx:4"; empty = automatic
   uint32_t ring_size = 1024;
-  Backpressure backpressure = Backpressure::kRetry;
+  Backpressure backpressure = Backpressure::kAuto;  // resolved at start-up (app/main.cc)
   uint32_t ring_retries = 64;  // bounded: then the frames are dropped and counted
 };
 

@@ -122,9 +122,9 @@ TEST(AppConfig, BadValuesGiveOnePreciseMessage) {
             "--burst: '99999999999999999999999' is out of range 1..512");
   EXPECT_EQ(error_of({"--burst"}), "--burst: needs a value");
   EXPECT_EQ(error_of({"--burst", "--rxq", "2"}), "--burst: needs a value");
-  EXPECT_EQ(
-      error_of({"--fwd", "bogus"}),
-      "--fwd: unknown value 'bogus' (expected io|macswap|rxonly|validate|encode|decode|gateway|csum|txonly|flowgen)");
+  EXPECT_EQ(error_of({"--fwd", "bogus"}),
+            "--fwd: unknown value 'bogus' (expected "
+            "io|macswap|rxonly|validate|encode|decode|gateway|csum|txonly|flowgen)");
   EXPECT_EQ(error_of({"--port-topology", "ring"}),
             "--port-topology: unknown value 'ring' (expected auto|paired|chained|loop)");
   EXPECT_EQ(error_of({"--duration", "soon"}),
@@ -295,6 +295,29 @@ TEST(ConfigFile, IsReadThroughTheCommandLine) {
   }
   EXPECT_EQ(error_of({"--config-file", path}),
             "--config-file: files include each other too deeply");
+}
+
+TEST(AppConfig, GeneratedFramesMustFitOneMbuf) {
+  EXPECT_EQ(error_of({"--fwd", "txonly", "--txpkts", "9000"}),
+            "--txpkts: 9000 does not fit one mbuf of --mbuf-size 2048 (raise --mbuf-size to at "
+            "least 9000)");
+  EXPECT_EQ(parse({"--txpkts", "9000", "--mbuf-size", "9000"}).tx_pkt_len, 9000);
+  EXPECT_EQ(parse({"--txpkts", "2048"}).tx_pkt_len, 2048);
+}
+
+TEST(AppConfig, Backpressure) {
+  EXPECT_EQ(parse({}).backpressure, Backpressure::kAuto);
+  EXPECT_EQ(parse({"--backpressure", "block"}).backpressure, Backpressure::kBlock);
+  EXPECT_EQ(parse({"--backpressure", "drop"}).backpressure, Backpressure::kDrop);
+  EXPECT_EQ(error_of({"--backpressure", "wait"}),
+            "--backpressure: unknown value 'wait' (expected drop|retry|block|auto)");
+}
+
+TEST(AppConfig, HelpGivesEveryNumericRange) {
+  const std::string u = usage();
+  EXPECT_NE(u.find("--burst V              packets per rx/tx burst [1..512, default 32]"),
+            std::string::npos);
+  EXPECT_NE(u.find("[0..86400 s, default 1]"), std::string::npos);  // --stats-period
 }
 
 }  // namespace
