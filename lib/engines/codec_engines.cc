@@ -30,7 +30,7 @@ constexpr uint16_t kMaxMissLimit = 4096;
 }  // namespace
 
 template <class T>
-SlotArray<T>::SlotArray(const char* what, uint32_t n, int socket)
+SlotArray<T>::SlotArray(const char* what, size_t n, int socket)
     : n_(n), p_(static_cast<T*>(rte_zmalloc_socket(what, sizeof(T) * n, 64, socket))) {
   if (!p_) p_ = static_cast<T*>(rte_zmalloc(what, sizeof(T) * n, 64));
   if (!p_)
@@ -79,14 +79,14 @@ CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, u
                                                   encoder_key_hash, socket);
     enc_flows = std::make_unique<SlotArray<EncoderFlow>>("dp_enc_flows", cap, socket);
     enc_keyframes =
-        std::make_unique<SlotArray<uint8_t>>("dp_enc_keys", cap * kKeyframeSlot, socket);
+        std::make_unique<SlotArray<uint8_t>>("dp_enc_keys", size_t{cap} * kKeyframeSlot, socket);
   }
   if (decoder) {
     dec_table = std::make_unique<flow::FlowTable>("dp_dec_" + suffix, cap, sizeof(DecoderKey),
                                                   decoder_key_hash, socket);
     dec_flows = std::make_unique<SlotArray<DecoderFlow>>("dp_dec_flows", cap, socket);
     dec_keyframes =
-        std::make_unique<SlotArray<uint8_t>>("dp_dec_keys", cap * kKeyframeSlot, socket);
+        std::make_unique<SlotArray<uint8_t>>("dp_dec_keys", size_t{cap} * kKeyframeSlot, socket);
   }
 }
 

@@ -55,7 +55,7 @@ struct DecoderFlow {
 template <class T>
 class SlotArray {
  public:
-  SlotArray(const char* what, uint32_t n, int socket);  // n value-initialised elements
+  SlotArray(const char* what, size_t n, int socket);  // n value-initialised elements
   ~SlotArray();
   SlotArray(const SlotArray&) = delete;
   SlotArray& operator=(const SlotArray&) = delete;
@@ -64,7 +64,7 @@ class SlotArray {
   const T& operator[](uint32_t i) const noexcept { return p_[i]; }
 
  private:
-  uint32_t n_;
+  size_t n_;
   T* p_;
 };
 
