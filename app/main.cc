@@ -151,6 +151,9 @@ int run(int argc, char** argv) {
   }
 
   const auto eal_info = dp::runtime::inspect_eal_args(eal_args);
+  if (cfg.backpressure == dp::config::Backpressure::kAuto)
+    cfg.backpressure = eal_info.rx_pcaps.empty() ? dp::config::Backpressure::kRetry
+                                                 : dp::config::Backpressure::kBlock;
   dp::runtime::Preflight preflight;
   for (const auto& w : dp::drivers::check_pcap_link_types(eal_info.rx_pcaps))
     preflight.add(
@@ -427,8 +430,12 @@ int run(int argc, char** argv) {
 
   std::cerr << "deltaplane " << dp::version() << " (" << dp::git_revision() << "): engine "
             << dp::config::engine_name(cfg.engine) << ", model "
-            << dp::config::model_name(cfg.model) << ", " << port_ids.size() << " port(s), "
-            << workers.size() << " forwarding lcore(s), burst " << cfg.burst << "\n";
+            << dp::config::model_name(cfg.model)
+            << (pipeline ? " (backpressure " +
+                               std::string(dp::config::backpressure_name(cfg.backpressure)) + ")"
+                         : std::string())
+            << ", " << port_ids.size() << " port(s), " << workers.size()
+            << " forwarding lcore(s), burst " << cfg.burst << "\n";
   for (const auto& p : ports)
     std::cerr << "port " << p.id() << " (" << p.name() << "): " << p.link_status() << "\n";
 

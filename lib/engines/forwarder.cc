@@ -159,7 +159,8 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
       if (lp.streams.size() > kMaxStreamsPerLcore)
         throw Error("lcore " + std::to_string(lp.lcore) + " would poll " +
                     std::to_string(lp.streams.size()) + " queues; at most " +
-                    std::to_string(kMaxStreamsPerLcore) + " are supported");
+                    std::to_string(kMaxStreamsPerLcore) +
+                    " are supported (add lcores with -l or lower --rxq)");
       LcoreContext* ctx = new_context(lp.lcore, lp.socket);
       ctx->nb_streams = static_cast<uint16_t>(lp.streams.size());
       for (size_t i = 0; i < lp.streams.size(); ++i) {
@@ -187,7 +188,7 @@ Forwarder::Forwarder(const config::AppConfig& cfg, const runtime::Placement& pla
   auto links = [&](LcoreContext* ctx, LcoreRole role) {
     ctx->pipe.role = role;
     ctx->pipe.tsc_offset = tsc_offset;
-    ctx->pipe.retry = cfg.backpressure == config::Backpressure::kRetry;
+    ctx->pipe.backpressure = cfg.backpressure;
     ctx->pipe.ring_retries = cfg.ring_retries;
   };
   for (const auto& rx : plan.rx) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "config/app_config.hh"
 #include "packet/validate.hh"
 
 struct rte_mempool;
@@ -20,7 +21,7 @@ class Ring;  // runtime/ring.hh
 
 namespace deltaplane::engines {
 
-inline constexpr uint16_t kMaxBurst = 512;
+inline constexpr uint16_t kMaxBurst = config::kMaxBurst;
 inline constexpr uint16_t kMaxStreamsPerLcore = 64;
 
 // What the control lcore tells the forwarding lcores; one cache line, read by
@@ -76,8 +77,12 @@ struct PipelineLinks {
   std::array<uint8_t, kMaxPorts> out_ring_of_tx_port{};  // workers: TX lcore of a port
   std::array<Stream, kMaxPorts> stream_of_rx_port{};     // workers: engine's view per RX port
   const std::atomic<bool>* upstream_done = nullptr;      // workers: RX done; TX: workers done
-  bool retry = true;
+  config::Backpressure backpressure = config::Backpressure::kRetry;
   uint32_t ring_retries = 64;
+  // Block mode: work the lcore must keep doing while it waits for room (an I/O
+  // lcore sends what the workers hand back, or the two would wait on each other).
+  void (*while_blocked)(void*) noexcept = nullptr;
+  void* while_blocked_arg = nullptr;
   int tsc_offset = -1;  // mbuf dynamic field holding the RX timestamp
   std::array<RingCounters, kMaxStageRings> ring_counters;
 };

@@ -16,7 +16,18 @@ unsigned enqueue_or_drop(LcoreContext& ctx, uint16_t r, rte_mbuf** pkts, unsigne
   unsigned done = ring.enqueue_burst(pkts, n, &free_space);
   if (done < n) [[unlikely]] {
     rc.full_events.add(1);
-    for (uint32_t t = 0; pl.retry && t < pl.ring_retries && done < n; ++t) {
+    if (pl.backpressure == config::Backpressure::kBlock) {
+      // Wait for the consumer (which always drains: workers and TX lcores run
+      // until their upstream is done). Meanwhile this RX lcore does not poll,
+      // so the overload stays in the NIC's RX ring, counted as missed.
+      while (done < n) {
+        if (pl.while_blocked) pl.while_blocked(pl.while_blocked_arg);
+        rte_pause();
+        done += ring.enqueue_burst(pkts + done, n - done, &free_space);
+      }
+    }
+    const bool retry = pl.backpressure == config::Backpressure::kRetry;
+    for (uint32_t t = 0; retry && t < pl.ring_retries && done < n; ++t) {
       rte_pause();
       done += ring.enqueue_burst(pkts + done, n - done, &free_space);
     }
@@ -178,6 +189,17 @@ int pipeline_io_main(void* arg) noexcept {
   LcoreContext& tx = *io.tx;
   RxScratch rx_x;
   TxScratch tx_x;
+  // Blocked on a full worker ring, the I/O lcore keeps sending: the workers
+  // may themselves wait for room in the ring this lcore drains.
+  struct TxSide {
+    LcoreContext* ctx;
+    TxScratch* x;
+  } tx_side{&tx, &tx_x};
+  rx.pipe.while_blocked = [](void* a) noexcept {
+    auto* t = static_cast<TxSide*>(a);
+    tx_step(*t->ctx, *t->x);
+  };
+  rx.pipe.while_blocked_arg = &tx_side;
   detail::RunGate gate(rx);
   bool rx_on = true;
   while (true) {
