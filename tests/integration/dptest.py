@@ -215,8 +215,10 @@ def main():
     """unittest main that ends with a plain 'N passed, N failed' line."""
     prog = unittest.main(exit=False, verbosity=2)
     r = prog.result
-    failed = len(r.failures) + len(r.errors)
+    # A test with failing subtests appears once per subtest: count tests.
+    failed = len({id(t) if not hasattr(t, "test_case") else id(t.test_case)
+                  for t, _ in r.failures + r.errors})
     skipped = len(r.skipped)
-    passed = r.testsRun - failed - skipped
+    passed = max(r.testsRun - failed - skipped, 0)
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed or r.testsRun == 0 else 0)
