@@ -148,6 +148,100 @@ FrameSource::FrameSource(const TrafficSpec& spec, uint16_t queue, uint16_t nb_qu
     records_.bytes.insert(records_.bytes.end(), rec.begin(), rec.end());
   records_.index();
   span_template_sum_ = word_sum(records_.bytes.data(), span_len_);
+  if (spec.payload == PayloadModel::kWeb || spec.payload == PayloadModel::kMix) build_web_corpus();
+}
+
+// The web corpus: a few hundred HTTP requests and responses of one site, built
+// from the seed. Requests share their header lines and differ in path, query
+// and cookie; responses share headers and page template and differ in title,
+// length and article text. Frames copy from a message's start, so what a
+// frame carries recurs in many flows, never byte-aligned with the flow's last
+// frame: content a codec can only find by matching, not by XOR.
+void FrameSource::build_web_corpus() {
+  static constexpr const char* kSections[] = {"news", "sport", "weather", "tech", "travel",
+                                              "culture", "science", "business"};
+  static constexpr const char* kAgents[] = {
+      "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "Chrome/120.0.0.0 Safari/537.36",
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+      "Version/17.1 Safari/605.1.15",
+      "curl/7.88.1"};
+  static constexpr const char* kWords[] = {
+      "the",      "network", "packet",  "latency", "river",   "market", "season", "energy",
+      "council",  "report",  "weather", "storm",   "league",  "final",  "growth", "policy",
+      "research", "station", "travel",  "museum",  "festival", "budget", "city",  "coast",
+      "election", "science", "data",    "record",  "morning", "update", "local", "world"};
+  uint64_t x = spec_.seed ^ 0x3eb;
+  auto rnd = [&x](uint64_t n) {
+    x = splitmix64(x);
+    return x % n;
+  };
+  auto words = [&](std::string& s, int n) {
+    for (int i = 0; i < n; ++i) {
+      if (i) s += ' ';
+      s += kWords[rnd(std::size(kWords))];
+    }
+  };
+  std::string corpus;
+  char num[64];
+  for (int m = 0; m < 256; ++m) {
+    std::string msg;
+    const char* section = kSections[rnd(std::size(kSections))];
+    const uint64_t article = 100000 + rnd(900000);
+    if (m % 2 == 0) {
+      std::snprintf(num, sizeof num, "%llu", static_cast<unsigned long long>(article));
+      std::string slug;
+      words(slug, 3);
+      for (char& ch : slug)
+        if (ch == ' ') ch = '-';
+      msg = "GET /" + std::string(section) + "/" + num + "/" + slug;
+      std::snprintf(num, sizeof num, "%llu", static_cast<unsigned long long>(rnd(100)));
+      msg += ".html?utm_source=home&ref=" + std::string(num) +
+             " HTTP/1.1\r\nHost: www.example-news.example\r\nUser-Agent: " +
+             kAgents[rnd(std::size(kAgents))] +
+             "\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+             "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
+             "Connection: keep-alive\r\nCookie: session=";
+      for (int i = 0; i < 4; ++i) {
+        std::snprintf(num, sizeof num, "%08llx", static_cast<unsigned long long>(rnd(1ull << 32)));
+        msg += num;
+      }
+      msg += "; prefs=dark; consent=1\r\n\r\n";
+    } else {
+      std::string body =
+          "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>";
+      words(body, 6);
+      body +=
+          "</title><link rel=\"stylesheet\" href=\"/static/site.css\"><script "
+          "src=\"/static/app.js\" defer></script></head><body><header><nav><a "
+          "href=\"/news\">News</a> <a href=\"/sport\">Sport</a> <a href=\"/weather\">Weather</a> "
+          "<a href=\"/tech\">Tech</a></nav></header><main><article><h1>";
+      words(body, 8);
+      body += "</h1>";
+      for (int para = 0, np = 1 + static_cast<int>(rnd(6)); para < np; ++para) {
+        body += "<p>";
+        words(body, 20 + static_cast<int>(rnd(60)));
+        body += "</p>";
+      }
+      body += "</article></main><footer>&copy; 2026 Example News</footer></body></html>\n";
+      std::snprintf(num, sizeof num, "%zu", body.size());
+      msg = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/html; "
+            "charset=utf-8\r\nContent-Length: " +
+            std::string(num) +
+            "\r\nCache-Control: max-age=300\r\nVary: Accept-Encoding\r\nETag: \"";
+      std::snprintf(num, sizeof num, "%016llx", static_cast<unsigned long long>(x));
+      msg += std::string(num) + "\"\r\n\r\n" + body;
+    }
+    if (msg.size() & 1) msg += '\n';  // messages start at even offsets (pool sums)
+    web_starts_.push_back(static_cast<uint32_t>(corpus.size()));
+    corpus += msg;
+  }
+  // Frames read up to max_frame bytes from any start: wrap around.
+  const std::string head = corpus.substr(0, std::min<size_t>(corpus.size(), max_frame_));
+  web_.bytes.assign(corpus.begin(), corpus.end());
+  web_.bytes.insert(web_.bytes.end(), head.begin(), head.end());
+  web_.index();
 }
 
 FrameSource::Cursor FrameSource::cursor_at(uint64_t index) const noexcept {
@@ -163,9 +257,10 @@ void FrameSource::fill_buffer(uint8_t* buf) const noexcept {
   std::memcpy(buf, pattern_.bytes.data(), max_frame_);
 }
 
-uint64_t FrameSource::payload(const Cursor& c, uint32_t flow, uint64_t fh, uint64_t h, uint8_t* dst,
-                              uint32_t at, uint32_t len, uint32_t copy) const noexcept {
-  switch (spec_.payload) {
+uint64_t FrameSource::payload(PayloadModel model, const Cursor& c, uint32_t flow, uint64_t fh,
+                              uint64_t h, uint8_t* dst, uint32_t at, uint32_t len,
+                              uint32_t copy) const noexcept {
+  switch (model) {
     case PayloadModel::kFill:
       std::memcpy(dst, &pattern_.bytes[at], copy);
       return pattern_.sum(at, len);
@@ -178,6 +273,20 @@ uint64_t FrameSource::payload(const Cursor& c, uint32_t flow, uint64_t fh, uint6
       const uint32_t off = static_cast<uint32_t>(fh >> 24) & (kRandomPoolSpan - 2);
       std::memcpy(dst, &random_.bytes[off], len);
       return random_.sum(off, len);
+    }
+    case PayloadModel::kWeb: {
+      // A message of the corpus, picked per frame: flows share messages.
+      const uint64_t pick = (h >> 16 & 0xffffffff) * web_starts_.size() >> 32;
+      const uint32_t off = web_starts_[pick];
+      std::memcpy(dst, &web_.bytes[off], len);
+      return web_.sum(off, len);
+    }
+    case PayloadModel::kMix: {
+      const uint32_t pick = static_cast<uint32_t>(fh >> 48) & 7;
+      return payload(pick < 3   ? PayloadModel::kRecords
+                     : pick < 6 ? PayloadModel::kWeb
+                                : PayloadModel::kRandom,
+                     c, flow, fh, h, dst, at, len, copy);
     }
     case PayloadModel::kRecords:
     case PayloadModel::kBinary: break;
@@ -292,7 +401,7 @@ uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info,
                             ? std::min(payload_len, head_bytes_ > hdr ? head_bytes_ - hdr : 0u)
                             : payload_len;
   const uint16_t payload_sum =
-      packet::checksum_fold(payload(c, flow, fh, h, l4 + l4_hdr, hdr, payload_len, copy));
+      packet::checksum_fold(payload(spec_.payload, c, flow, fh, h, l4 + l4_hdr, hdr, payload_len, copy));
   sum += static_cast<uint16_t>(payload_sum << 8 | payload_sum >> 8);
   uint16_t l4c = static_cast<uint16_t>(~packet::checksum_fold(sum));
   if (!tcp && l4c == 0) l4c = 0xffff;

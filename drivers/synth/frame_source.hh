@@ -103,8 +103,9 @@ class FrameSource {
 
   // Copies the payload that starts at frame offset `at` (`copy` of its `len`
   // bytes: fill may stop early) and returns the unfolded sum of all of it.
-  uint64_t payload(const Cursor& c, uint32_t flow, uint64_t fh, uint64_t h, uint8_t* dst,
-                   uint32_t at, uint32_t len, uint32_t copy) const noexcept;
+  uint64_t payload(PayloadModel model, const Cursor& c, uint32_t flow, uint64_t fh, uint64_t h,
+                   uint8_t* dst, uint32_t at, uint32_t len, uint32_t copy) const noexcept;
+  void build_web_corpus();
 
   TrafficSpec spec_;
   uint16_t queue_, nb_queues_;
@@ -118,6 +119,8 @@ class FrameSource {
   Pool random_;                              // random, repeat
   Pool records_;                             // records, binary: the record repeated
   Pool pattern_;                             // fill: byte o of every frame
+  Pool web_;                                 // web: HTTP messages back to back
+  std::vector<uint32_t> web_starts_;         // where each message begins (even)
   uint32_t record_len_ = 0;                  // even
   uint32_t span_len_ = 0;                    // leading bytes of a record that change per frame
   uint64_t span_template_sum_ = 0;

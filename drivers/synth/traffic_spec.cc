@@ -81,6 +81,8 @@ std::string_view payload_model_name(PayloadModel m) noexcept {
     case PayloadModel::kBinary: return "binary";
     case PayloadModel::kRepeat: return "repeat";
     case PayloadModel::kFill: return "fill";
+    case PayloadModel::kWeb: return "web";
+    case PayloadModel::kMix: return "mix";
   }
   return "?";
 }
@@ -133,8 +135,13 @@ TrafficSpec parse_traffic_spec(std::string_view text) {
         s.payload = PayloadModel::kRepeat;
       else if (v == "fill")
         s.payload = PayloadModel::kFill;
+      else if (v == "web")
+        s.payload = PayloadModel::kWeb;
+      else if (v == "mix")
+        s.payload = PayloadModel::kMix;
       else
-        fail(key, "expected random, records, binary, repeat or fill, got '" + std::string(v) + "'");
+        fail(key, "expected random, records, binary, repeat, fill, web or mix, got '" +
+                      std::string(v) + "'");
     } else if (key == "invalid") {
       s.invalid = parse_fraction(key, v);
     } else if (key == "kinds") {

@@ -22,6 +22,9 @@ enum class PayloadModel : uint8_t {
   kBinary,   // slowly changing binary records (same fields, big-endian)
   kRepeat,   // one payload per flow, the same in every frame
   kFill,     // one fixed pattern: byte o of every frame is the same (pktgen's pattern)
+  kWeb,      // HTTP requests and responses from a shared corpus: the same headers and
+             // pages recur across flows, as on a site's many connections
+  kMix,      // per flow: records (3/8), web (3/8) or random (1/4)
 };
 
 // Ways to make a frame invalid; each maps to one validator verdict (IPv6 flows

@@ -33,7 +33,7 @@ TrafficSpec spec_of(const std::string& text) {
 // Every payload model, size model and address/protocol mix: all frames valid.
 TEST(FrameSource, ValidFramesAreValid) {
   uint64_t checked = 0;
-  for (const char* payload : {"random", "records", "binary", "repeat", "fill"})
+  for (const char* payload : {"random", "records", "binary", "repeat", "fill", "web", "mix"})
     for (const char* size : {"64", "60-1500", "imix", "1500", "9000"}) {
       const std::string text = std::string("flows=777,ipv6=0.5,tcp=0.5,payload=") + payload +
                                ",size=" + size + ",seed=11";
@@ -53,6 +53,42 @@ TEST(FrameSource, ValidFramesAreValid) {
     }
   std::printf("synth: %llu valid frames checked against the reference validator\n",
               static_cast<unsigned long long>(checked));
+}
+
+// payload=web: frames carry HTTP messages of one corpus, so different flows
+// carry the same bytes; payload=mix gives each flow one of three models.
+TEST(FrameSource, WebContentRecursAcrossFlows) {
+  FrameSource src(spec_of("flows=64,size=1000,payload=web,tcp=1,seed=2"), 0, 1);
+  std::vector<uint8_t> buf(src.max_frame());
+  std::map<std::string, std::set<uint32_t>> flows_of_start;
+  auto cur = src.cursor_at(0);
+  for (int i = 0; i < 2000; ++i, src.advance(cur)) {
+    FrameInfo info;
+    const uint16_t len = src.build(cur, buf.data(), &info);
+    const std::string start(reinterpret_cast<const char*>(buf.data()) + 54, 16);
+    EXPECT_TRUE(start.starts_with("GET /") || start.starts_with("HTTP/1.1 200 OK")) << start;
+    ASSERT_EQ(len, 1000);
+    flows_of_start[std::string(reinterpret_cast<const char*>(buf.data()) + 54, 200)].insert(
+        info.flow);
+  }
+  size_t shared = 0;
+  for (const auto& [text, flows] : flows_of_start)
+    shared += flows.size() > 1;
+  EXPECT_GT(shared, 50u);  // 2000 frames over 256 messages: most recur in several flows
+
+  FrameSource mix(spec_of("flows=400,size=600,payload=mix,tcp=1,seed=2"), 0, 1);
+  int web = 0, records = 0, other = 0;
+  cur = mix.cursor_at(0);
+  for (int i = 0; i < 400; ++i, mix.advance(cur)) {
+    mix.build(cur, buf.data());
+    const std::string head(reinterpret_cast<const char*>(buf.data()) + 54, 8);
+    if (head.starts_with("GET /") || head.starts_with("HTTP/")) ++web;
+    else if (head.starts_with("{\"seq\"")) ++records;
+    else ++other;
+  }
+  EXPECT_NEAR(web, 150, 50);
+  EXPECT_NEAR(records, 150, 50);
+  EXPECT_NEAR(other, 100, 50);
 }
 
 // Frame sizes follow the model; headers always fit.

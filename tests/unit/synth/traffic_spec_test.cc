@@ -62,7 +62,7 @@ TEST(TrafficSpec, BadInputNamesTheKey) {
       {"size=900-100", "size: range 900-100 is upside down"},
       {"ipv6=1.5", "ipv6: expected a fraction 0..1"},
       {"tcp=-0.1", "tcp: expected a fraction 0..1"},
-      {"payload=zip", "payload: expected random, records, binary, repeat or fill"},
+      {"payload=zip", "payload: expected random, records, binary, repeat, fill, web or mix"},
       {"kinds=ttl0/bogus", "kinds: unknown kind 'bogus'"},
       {"rate=fast", "rate: expected a whole number (k/M/G suffix allowed)"},
       {"rate=2T", "rate: expected a whole number"},
