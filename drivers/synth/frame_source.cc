@@ -158,8 +158,8 @@ FrameSource::FrameSource(const TrafficSpec& spec, uint16_t queue, uint16_t nb_qu
 // frame carries recurs in many flows, never byte-aligned with the flow's last
 // frame: content a codec can only find by matching, not by XOR.
 void FrameSource::build_web_corpus() {
-  static constexpr const char* kSections[] = {"news", "sport", "weather", "tech", "travel",
-                                              "culture", "science", "business"};
+  static constexpr const char* kSections[] = {"news",   "sport",   "weather", "tech",
+                                              "travel", "culture", "science", "business"};
   static constexpr const char* kAgents[] = {
       "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -168,10 +168,10 @@ void FrameSource::build_web_corpus() {
       "Version/17.1 Safari/605.1.15",
       "curl/7.88.1"};
   static constexpr const char* kWords[] = {
-      "the",      "network", "packet",  "latency", "river",   "market", "season", "energy",
-      "council",  "report",  "weather", "storm",   "league",  "final",  "growth", "policy",
-      "research", "station", "travel",  "museum",  "festival", "budget", "city",  "coast",
-      "election", "science", "data",    "record",  "morning", "update", "local", "world"};
+      "the",      "network", "packet",  "latency", "river",    "market", "season", "energy",
+      "council",  "report",  "weather", "storm",   "league",   "final",  "growth", "policy",
+      "research", "station", "travel",  "museum",  "festival", "budget", "city",   "coast",
+      "election", "science", "data",    "record",  "morning",  "update", "local",  "world"};
   uint64_t x = spec_.seed ^ 0x3eb;
   auto rnd = [&x](uint64_t n) {
     x = splitmix64(x);
@@ -209,8 +209,7 @@ void FrameSource::build_web_corpus() {
       }
       msg += "; prefs=dark; consent=1\r\n\r\n";
     } else {
-      std::string body =
-          "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>";
+      std::string body = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>";
       words(body, 6);
       body +=
           "</title><link rel=\"stylesheet\" href=\"/static/site.css\"><script "
@@ -226,10 +225,10 @@ void FrameSource::build_web_corpus() {
       }
       body += "</article></main><footer>&copy; 2026 Example News</footer></body></html>\n";
       std::snprintf(num, sizeof num, "%zu", body.size());
-      msg = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/html; "
-            "charset=utf-8\r\nContent-Length: " +
-            std::string(num) +
-            "\r\nCache-Control: max-age=300\r\nVary: Accept-Encoding\r\nETag: \"";
+      msg =
+          "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/html; "
+          "charset=utf-8\r\nContent-Length: " +
+          std::string(num) + "\r\nCache-Control: max-age=300\r\nVary: Accept-Encoding\r\nETag: \"";
       std::snprintf(num, sizeof num, "%016llx", static_cast<unsigned long long>(x));
       msg += std::string(num) + "\"\r\n\r\n" + body;
     }
@@ -400,8 +399,8 @@ uint16_t FrameSource::build(const Cursor& c, uint8_t* buf, FrameInfo* info,
   const uint32_t copy = head_only && spec_.payload == PayloadModel::kFill
                             ? std::min(payload_len, head_bytes_ > hdr ? head_bytes_ - hdr : 0u)
                             : payload_len;
-  const uint16_t payload_sum =
-      packet::checksum_fold(payload(spec_.payload, c, flow, fh, h, l4 + l4_hdr, hdr, payload_len, copy));
+  const uint16_t payload_sum = packet::checksum_fold(
+      payload(spec_.payload, c, flow, fh, h, l4 + l4_hdr, hdr, payload_len, copy));
   sum += static_cast<uint16_t>(payload_sum << 8 | payload_sum >> 8);
   uint16_t l4c = static_cast<uint16_t>(~packet::checksum_fold(sum));
   if (!tcp && l4c == 0) l4c = 0xffff;

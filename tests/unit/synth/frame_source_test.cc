@@ -82,9 +82,12 @@ TEST(FrameSource, WebContentRecursAcrossFlows) {
   for (int i = 0; i < 400; ++i, mix.advance(cur)) {
     mix.build(cur, buf.data());
     const std::string head(reinterpret_cast<const char*>(buf.data()) + 54, 8);
-    if (head.starts_with("GET /") || head.starts_with("HTTP/")) ++web;
-    else if (head.starts_with("{\"seq\"")) ++records;
-    else ++other;
+    if (head.starts_with("GET /") || head.starts_with("HTTP/"))
+      ++web;
+    else if (head.starts_with("{\"seq\""))
+      ++records;
+    else
+      ++other;
   }
   EXPECT_NEAR(web, 150, 50);
   EXPECT_NEAR(records, 150, 50);
