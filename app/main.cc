@@ -34,7 +34,9 @@
 #include "runtime/preflight.hh"
 #include "runtime/signals.hh"
 #include "runtime/topology.hh"
+#include "stats/audit.hh"
 #include "synth/synth_port.hh"
+#include "wire/wire.hh"
 
 namespace dp = deltaplane;
 
@@ -150,6 +152,13 @@ int run(int argc, char** argv) {
                         " is given twice");
   }
 
+  std::optional<dp::drivers::wire::WireSpec> wire_spec;
+  if (cfg.wire) {
+    wire_spec = dp::drivers::wire::parse_wire_spec(*cfg.wire);
+    if (cfg.rx_queues > 1)
+      throw dp::Error("--wire: its ports take one RX queue each; use --rxq 1 (or --config)");
+  }
+
   const auto eal_info = dp::runtime::inspect_eal_args(eal_args);
   if (cfg.backpressure == dp::config::Backpressure::kAuto)
     cfg.backpressure = eal_info.rx_pcaps.empty() ? dp::config::Backpressure::kRetry
@@ -183,6 +192,11 @@ int run(int argc, char** argv) {
   dp::control::PdumpServer pdump;  // dpdk-dumpcap can attach (not with --in-memory)
   if (!pdump.available())
     std::cerr << "deltaplane: live capture unavailable: " << pdump.reason() << "\n";
+
+  // The in-process WAN link adds two ports (the next ids) before any is used.
+  std::unique_ptr<dp::drivers::wire::Wire> wire;
+  if (wire_spec)
+    wire = std::make_unique<dp::drivers::wire::Wire>(*wire_spec, static_cast<int>(rte_socket_id()));
 
   // Ports in use.
   std::vector<uint16_t> port_ids =
@@ -400,6 +414,14 @@ int run(int argc, char** argv) {
       std::cerr << "port " << port_ids[i] << ": " << n << "\n";
   }
 
+  // The wire's impairments tap its ports (declared after them: removed first).
+  std::unique_ptr<dp::drivers::wire::WireTaps> wire_taps;
+  if (wire) {
+    wire_taps = std::make_unique<dp::drivers::wire::WireTaps>(*wire);
+    std::cerr << "port " << wire->port_a() << " (wire_a) <-> port " << wire->port_b()
+              << " (wire_b): in-process WAN link, " << wire->spec().describe() << "\n";
+  }
+
   // Synthetic traffic on net_null ports (declared after the ports: removed first).
   std::vector<std::unique_ptr<dp::drivers::synth::SynthPort>> synths;
   for (const auto& ss : synth_specs) {
@@ -482,6 +504,23 @@ int run(int argc, char** argv) {
               << "\n";
     if (st.generator_lcores) std::cout << format_generator_line(*sp, st);
   }
+  // Both ends of a gateway pair in this process: the end-to-end verdict.
+  std::optional<dp::stats::AuditVerdict> verdict;
+  dp::stats::WanLinkReport wan;
+  if (wire) {
+    for (const auto& d : {wire_taps->a_to_b(), wire_taps->b_to_a()}) {
+      wan.carried += d.frames;
+      wan.lost += d.lost;
+      wan.flipped += d.flipped;
+      wan.duplicated += d.duplicated;
+      wan.reordered += d.swapped;
+    }
+    wan.in_flight = wire->in_flight();
+    if (cfg.audit && cfg.engine == dp::config::Engine::kGateway) {
+      verdict = dp::stats::audit_verdict(final_snap, wan);
+      std::cout << verdict->text << std::flush;
+    }
+  }
   const auto acc = dp::stats::account(final_snap);
   if (!cfg.stats_json.empty()) {
     dp::JsonWriter w;
@@ -511,6 +550,7 @@ int run(int argc, char** argv) {
       w.end_object();
     }
     w.end_array();
+    if (verdict) dp::stats::write_audit_json(w, *verdict, wan);
     w.end_object();
     std::ofstream out(cfg.stats_json);
     if (!out) throw dp::Error("--stats-json: cannot write '" + cfg.stats_json + "'");

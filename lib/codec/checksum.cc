@@ -39,4 +39,15 @@ std::uint64_t xxhash64(const void* data, std::size_t n, std::uint64_t seed) noex
   return XXH3_64bits_withSeed(data, n, seed);
 }
 
+std::uint64_t frame_digest(const void* data, std::size_t n) noexcept {
+  return frame_digest_of_crc32(crc32(data, n), n);
+}
+
+std::uint64_t frame_digest_of_crc32(std::uint32_t crc, std::size_t n) noexcept {
+  std::uint64_t x = (std::uint64_t{crc} << 32 | (n & 0xffffffff)) + 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finaliser: a bijection
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 }  // namespace deltaplane::codec

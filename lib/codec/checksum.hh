@@ -24,4 +24,13 @@ namespace deltaplane::codec {
 [[nodiscard]] std::uint64_t xxhash64(const void* data, std::size_t n,
                                      std::uint64_t seed = 0) noexcept;
 
+// A 64-bit digest of a frame for end-to-end audits (--audit): its CRC-32 (not
+// the CRC-32C the wire format carries, so the audit does not share the
+// decoder's check) and its length, mixed so that sums of digests compare
+// multisets of frames: two gateways saw the same frames, in any order, when
+// the sums (mod 2^64) and counts agree.
+[[nodiscard]] std::uint64_t frame_digest(const void* data, std::size_t n) noexcept;
+// The same from a frame's CRC-32 (chained over its segments) and its length.
+[[nodiscard]] std::uint64_t frame_digest_of_crc32(std::uint32_t crc, std::size_t n) noexcept;
+
 }  // namespace deltaplane::codec

@@ -371,6 +371,10 @@ const std::vector<Option>& options() {
       {"--tunnel-dst", true, "outer IPv4 destination of encoded packets (192.0.2.2)",
        [](AppConfig& c, auto o, auto v) { c.tunnel_dst_ip = parse_ipv4(o, v); }},
       uint_option<&AppConfig::tunnel_port>("--tunnel-port", 1, 65535, "UDP port of the tunnel"),
+      {"--audit", true,
+       "on|off: digest every frame entering an encoder and leaving a decoder, so the two "
+       "ends can prove nothing was lost or altered (costs a CRC per frame; off)",
+       [](AppConfig& c, auto o, auto v) { c.audit = parse_bool(o, v); }},
       {"--tunnel-src-mac", true, "outer source MAC (02:00:00:00:00:01)",
        [](AppConfig& c, auto o, auto v) { c.tunnel_src_mac = parse_mac(o, v); }},
       {"--tunnel-dst-mac", true, "outer destination MAC, the WAN next hop (02:00:00:00:00:02)",
@@ -428,6 +432,10 @@ const std::vector<Option>& options() {
       {"--synth", true,
        "PORT:SPEC, synthetic traffic on a net_null port (docs/synthetic-traffic.md); repeatable",
        [](AppConfig& c, auto, auto v) { c.synth.emplace_back(v); }},
+      {"--wire", true,
+       "clean|loss=P,flip=P,dup=P,reorder=P,seed=N: two more ports joined back to back, an "
+       "in-process WAN link with seeded impairments (docs/user-guide.md)",
+       [](AppConfig& c, auto, auto v) { c.wire = v == "clean" ? std::string() : std::string(v); }},
       {"--cycles", false, "measure TSC cycles per packet per stage (rx, engine, tx; rtc model)",
        [](AppConfig& c, auto, auto) { c.cycles = true; }},
       {"--interactive", false, "(-i) the interactive console: start, stop, show ..., quit",

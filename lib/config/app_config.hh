@@ -115,6 +115,7 @@ struct AppConfig {
   uint32_t tunnel_src_ip = 0xC0000201;  // 192.0.2.1 (documentation range)
   uint32_t tunnel_dst_ip = 0xC0000202;  // 192.0.2.2
   uint16_t tunnel_port = 56855;
+  bool audit = false;  // digest every frame entering the encoder and leaving the decoder
   std::array<uint8_t, 6> tunnel_src_mac{0x02, 0, 0, 0, 0, 0x01};
   std::array<uint8_t, 6> tunnel_dst_mac{0x02, 0, 0, 0, 0, 0x02};
 
@@ -129,13 +130,14 @@ struct AppConfig {
   bool print_topology = false;
   bool quiet = false;  // no periodic stats, only the summary
   // Generators (txonly, flowgen).
-  uint16_t tx_pkt_len = 64;        // --txpkts: frame length generated
-  uint32_t gen_flows = 1024;       // flowgen: distinct 5-tuples
-  uint64_t tx_rate = 0;            // packets per second per lcore; 0 = as fast as possible
-  std::vector<std::string> synth;  // --synth PORT:SPEC (parsed by drivers/synth)
-  bool cycles = false;             // --cycles: TSC cycles per packet per stage
-  bool interactive = false;        // -i: the testpmd-style console
-  bool auto_start = false;         // with -i: start forwarding before the prompt
+  uint16_t tx_pkt_len = 64;         // --txpkts: frame length generated
+  uint32_t gen_flows = 1024;        // flowgen: distinct 5-tuples
+  uint64_t tx_rate = 0;             // packets per second per lcore; 0 = as fast as possible
+  std::vector<std::string> synth;   // --synth PORT:SPEC (parsed by drivers/synth)
+  std::optional<std::string> wire;  // --wire SPEC: an in-process WAN link (drivers/wire)
+  bool cycles = false;              // --cycles: TSC cycles per packet per stage
+  bool interactive = false;         // -i: the testpmd-style console
+  bool auto_start = false;          // with -i: start forwarding before the prompt
 
   // Pipeline model.
   Model model = Model::kRtc;

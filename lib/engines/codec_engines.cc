@@ -72,6 +72,7 @@ CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, u
   params.flow_timeout_cycles = cfg.flow_timeout_ms * (rte_get_tsc_hz() / 1000);
   params.lcore_index = lcore_index;
   params.rewritten_flag = runtime::payload_rewritten_flag();
+  params.audit = cfg.audit;
   const uint32_t cap = cfg.flow_capacity;
   const std::string suffix = std::to_string(lcore);
   if (encoder) {
@@ -102,6 +103,24 @@ bool is_tunnel_candidate(const uint8_t* d, uint32_t len, uint16_t port) noexcept
 }
 
 namespace {
+
+// The audit digest of a frame as it is in the mbuf (any number of segments).
+uint64_t digest_of(const rte_mbuf* m) noexcept {
+  uint32_t crc = 0;
+  for (const rte_mbuf* s = m; s; s = s->next)
+    crc = codec::crc32(rte_pktmbuf_mtod(s, const uint8_t*), s->data_len, crc);
+  return codec::frame_digest_of_crc32(crc, m->pkt_len);
+}
+
+// Adds the digests of the first n frames of a burst to an audit pair.
+void audit(rte_mbuf* const* pkts, uint16_t n, stats::Counter& frames,
+           stats::Counter& digest) noexcept {
+  uint64_t sum = 0;
+  for (uint16_t i = 0; i < n; ++i)
+    sum += digest_of(pkts[i]);
+  frames.add(n);
+  digest.add(sum);
+}
 
 struct Emit {
   uint32_t flow_id;
@@ -144,6 +163,10 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
   CodecLcoreState& st = *ctx.codec;
   stats::CodecCounters& c = st.counters;
   const CodecParams& prm = st.params;
+  // What leaves towards the WAN is what entered, less the rare tunnel
+  // conflicts dropped below (which take their digest back out).
+  if (prm.audit) [[unlikely]]
+    audit(pkts, n, c.audit_in, c.audit_in_digest);
   const uint64_t now = rte_rdtsc();
   const uint32_t keyframe_interval = ctx.control->keyframe_interval.load(std::memory_order_relaxed);
   uint64_t bytes_in = 0, bytes_out = 0;
@@ -173,6 +196,10 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
           bytes_out += m->pkt_len;
           pkts[kept++] = m;
         } else {
+          if (prm.audit) [[unlikely]] {
+            c.audit_in.add(~uint64_t{0});  // -1: this frame never left
+            c.audit_in_digest.add(0 - digest_of(m));
+          }
           rte_pktmbuf_free(m);
           ctx.counters.drop(DropReason::kTunnelConflict, 1);
         }
@@ -282,6 +309,10 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
 }
 
 uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+  // What arrives from the WAN is validated like what arrives from the LAN:
+  // a runt or a truncated header (a tunnel packet cut short, say) must not
+  // reach the LAN just because it no longer looks like a tunnel packet.
+  n = validate_and_compact(pkts, n, ctx, nullptr);
   CodecLcoreState& st = *ctx.codec;
   stats::CodecCounters& c = st.counters;
   const uint16_t port = st.params.tunnel.udp_port;
@@ -406,6 +437,8 @@ uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
   c.dec_frames.add(n);
   c.dec_bytes_in.add(bytes_in);
   c.dec_bytes_out.add(bytes_out);
+  if (st.params.audit) [[unlikely]]
+    audit(pkts, kept, c.audit_out, c.audit_out_digest);
   return kept;
 }
 

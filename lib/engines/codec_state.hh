@@ -28,6 +28,7 @@ struct CodecParams {
   uint64_t flow_timeout_cycles = 0;  // an idle flow this old starts over with a keyframe
   uint32_t lcore_index = 0;          // high bits of the flow ids this lcore assigns
   uint64_t rewritten_flag = 0;       // set on frames rewritten in place (runtime/payload_mark.hh)
+  bool audit = false;                // --audit: digest what enters and leaves (codec::frame_digest)
 };
 
 struct EncoderFlow {

@@ -48,24 +48,28 @@ struct alignas(64) LcoreCounters {
 };
 
 // Delta codec counters of one lcore (encode, decode and gateway engines).
-#define DELTAPLANE_CODEC_COUNTERS(X)                                              \
-  X(enc_frames, "frames entering the encoder (valid)")                            \
-  X(enc_bytes_in, "original bytes entering the encoder")                          \
-  X(enc_bytes_out, "bytes the encoder sent (tunnel packets and bypass)")          \
-  X(enc_keyframes, "keyframes sent")                                              \
-  X(enc_deltas, "deltas sent")                                                    \
-  X(enc_raw, "frames wrapped unencoded in the tunnel (look like tunnel packets)") \
-  X(enc_bypass, "frames sent as they are (non-IP, too long, delta not smaller)")  \
-  X(enc_flows_new, "flows entered in the encoder table")                          \
-  X(enc_flow_evictions, "encoder flows evicted to make room")                     \
-  X(dec_frames, "frames entering the decoder")                                    \
-  X(dec_bytes_in, "bytes entering the decoder")                                   \
-  X(dec_bytes_out, "bytes the decoder sent")                                      \
-  X(dec_keyframes, "keyframes restored and stored")                               \
-  X(dec_deltas, "deltas restored")                                                \
-  X(dec_raw, "raw tunnel messages unwrapped")                                     \
-  X(dec_passthrough, "frames that were not tunnel packets, passed unchanged")     \
-  X(dec_flow_evictions, "decoder keyframes evicted to make room")
+#define DELTAPLANE_CODEC_COUNTERS(X)                                                  \
+  X(enc_frames, "frames entering the encoder (valid)")                                \
+  X(enc_bytes_in, "original bytes entering the encoder")                              \
+  X(enc_bytes_out, "bytes the encoder sent (tunnel packets and bypass)")              \
+  X(enc_keyframes, "keyframes sent")                                                  \
+  X(enc_deltas, "deltas sent")                                                        \
+  X(enc_raw, "frames wrapped unencoded in the tunnel (look like tunnel packets)")     \
+  X(enc_bypass, "frames sent as they are (non-IP, too long, delta not smaller)")      \
+  X(enc_flows_new, "flows entered in the encoder table")                              \
+  X(enc_flow_evictions, "encoder flows evicted to make room")                         \
+  X(dec_frames, "frames entering the decoder")                                        \
+  X(dec_bytes_in, "bytes entering the decoder")                                       \
+  X(dec_bytes_out, "bytes the decoder sent")                                          \
+  X(dec_keyframes, "keyframes restored and stored")                                   \
+  X(dec_deltas, "deltas restored")                                                    \
+  X(dec_raw, "raw tunnel messages unwrapped")                                         \
+  X(dec_passthrough, "frames that were not tunnel packets, passed unchanged")         \
+  X(dec_flow_evictions, "decoder keyframes evicted to make room")                     \
+  X(audit_in, "--audit: frames the encoders sent towards the WAN")                    \
+  X(audit_in_digest, "--audit: sum of their digests (codec::frame_digest, mod 2^64)") \
+  X(audit_out, "--audit: frames the decoders sent towards the LAN")                   \
+  X(audit_out_digest, "--audit: sum of their digests")
 
 struct alignas(64) CodecCounters {
 #define DELTAPLANE_X(name, help) Counter name;

@@ -55,6 +55,21 @@ TEST(Checksum, MatchesReferenceAllLengthsAndAlignments) {
   EXPECT_EQ(adler32(ones.data(), ones.size()), ref::adler32(ones.data(), ones.size()));
 }
 
+// Audit digests: a function of (CRC-32, length); sums compare multisets, so
+// order does not matter, a changed byte or length does.
+TEST(Checksum, FrameDigest) {
+  std::vector<uint8_t> a(300), b(300);
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = b[i] = static_cast<uint8_t>(i * 7);
+  EXPECT_EQ(frame_digest(a.data(), a.size()),
+            frame_digest_of_crc32(crc32(a.data(), a.size()), 300));
+  const uint64_t da = frame_digest(a.data(), 200), db = frame_digest(a.data() + 100, 200);
+  EXPECT_EQ(da + db, db + da);
+  b[150] ^= 1;
+  EXPECT_NE(frame_digest(a.data(), 300), frame_digest(b.data(), 300));
+  EXPECT_NE(frame_digest(a.data(), 299), frame_digest(a.data(), 300));
+}
+
 TEST(Checksum, Chaining) {
   std::mt19937_64 rng(11);
   const Bytes data = random_bytes(rng, 3000);
