@@ -93,7 +93,7 @@ def deltaplane_rates(out, column=2):
                 rates.append(cur)
                 cur = None
                 continue
-            m = re.match(r"^\s+(\d+)\s+\d+\s+\d+\s+([\d.]+)\s+([\d.]+)\s", line)
+            m = re.match(r"^\s+(\d+)\s+\S+\s+\d+\s+\d+\s+([\d.]+)\s+([\d.]+)\s", line)
             if m:
                 cur += float(m.group(column)) * 1e6
     return rates

@@ -113,13 +113,14 @@ std::string Accounting::describe() const {
 std::string format_periodic(const Snapshot& now, const Snapshot& prev) {
   double dt = now.elapsed_s - prev.elapsed_s;
   std::string o = fmt("---- deltaplane stats at %.1f s ----\n", now.elapsed_s);
-  o += fmt("  %-6s %14s %14s %10s %10s %9s %9s %12s\n", "port", "rx-packets", "tx-packets",
-           "rx-Mpps", "tx-Mpps", "rx-Gbps", "tx-Gbps", "hw-missed");
+  o += fmt("  %-6s %-16s %14s %14s %10s %10s %9s %9s %12s\n", "port", "name", "rx-packets",
+           "tx-packets", "rx-Mpps", "tx-Mpps", "rx-Gbps", "tx-Gbps", "hw-missed");
   for (size_t i = 0; i < now.ports.size(); ++i) {
     const auto& p = now.ports[i];
     const PortSnapshot zero{};
     const auto& q = i < prev.ports.size() ? prev.ports[i] : zero;
-    o += fmt("  %-6u %14llu %14llu %10.3f %10.3f %9.3f %9.3f %12llu\n", p.port,
+    o += fmt("  %-6u %-16.16s %14llu %14llu %10.3f %10.3f %9.3f %9.3f %12llu\n", p.port,
+             p.name.c_str(),
              (unsigned long long)p.rx_packets, (unsigned long long)p.tx_packets,
              rate(p.rx_packets, q.rx_packets, dt) / 1e6, rate(p.tx_packets, q.tx_packets, dt) / 1e6,
              rate(p.rx_bytes, q.rx_bytes, dt) * 8 / 1e9, rate(p.tx_bytes, q.tx_bytes, dt) * 8 / 1e9,
@@ -143,7 +144,14 @@ std::string format_periodic(const Snapshot& now, const Snapshot& prev) {
       drops += fmt(" %s=%llu", std::string(kDropReasonNames[r]).c_str(),
                    (unsigned long long)now.drops[r]);
   o += "  drops:" + (drops.empty() ? std::string(" none") : drops) + "\n";
-  if (now.codec.active) o += format_codec(now.codec);
+  if (now.codec.active) {
+    o += format_codec(now.codec);
+    const double in = rate(now.codec.enc_bytes_in, prev.codec.enc_bytes_in, dt) * 8 / 1e9;
+    const double out = rate(now.codec.enc_bytes_out, prev.codec.enc_bytes_out, dt) * 8 / 1e9;
+    if (in > 0)
+      o += fmt("  WAN: %.3f Gbit/s of LAN frames sent as %.3f Gbit/s (%.1f%%), saving %.3f Gbit/s\n",
+               in, out, 100.0 * out / in, in - out);
+  }
   o += format_pipeline(now);
   return o;
 }
