@@ -15,6 +15,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -130,9 +131,17 @@ class Tel:
 
     def __init__(self, path, timeout=5.0):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.s.settimeout(timeout)
         try:
+            # DPDK's telemetry server listens with a backlog of 1 and accepts
+            # on one thread: while it has not yet accepted earlier clients, a
+            # non-blocking connect (what settimeout() makes of the socket)
+            # fails at once with EAGAIN. A blocking connect waits in the
+            # kernel for room in the accept queue; SO_SNDTIMEO bounds that.
+            self.s.settimeout(None)
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                              struct.pack("ll", int(timeout), int(timeout % 1 * 1e6)))
             self.s.connect(path)
+            self.s.settimeout(timeout)
             raw = self.s.recv(65536)
         except OSError:
             self.s.close()
