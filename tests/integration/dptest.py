@@ -7,6 +7,7 @@ has no free hugepages (or DELTAPLANE_TEST_NO_HUGE=1), --no-huge.
 import json
 import os
 import pathlib
+import re
 import signal
 import struct
 import subprocess
@@ -100,10 +101,13 @@ def start(vdevs, app_args, lcores="0,1", mem_mb=512, json_path=None, no_huge_pre
     """Starts deltaplane in the background; the caller signals and waits.
 
     no_huge_prefix: run with --no-huge and a unique --file-prefix derived from it
-    (for vdevs such as memif that need more than --in-memory offers)."""
+    (for vdevs such as memif that need more than --in-memory offers), kept
+    in the returned Popen's file_prefix."""
+    prefix = None
     if no_huge_prefix:
+        prefix = f"{no_huge_prefix}-{unique_prefix()}"
         args = ["-l", lcores, "--no-pci", "--log-level=warning", "--no-huge", "-m", str(mem_mb),
-                "--file-prefix", f"{no_huge_prefix}-{unique_prefix()}"]
+                "--file-prefix", prefix]
         for v in vdevs:
             args += ["--vdev", v]
     else:
@@ -111,28 +115,100 @@ def start(vdevs, app_args, lcores="0,1", mem_mb=512, json_path=None, no_huge_pre
     cmd = [str(BINARY)] + args + ["--"] + list(app_args)
     if json_path:
         cmd += ["--stats-json", json_path]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.file_prefix = prefix  # with no_huge_prefix: its telemetry socket is in /var/run/dpdk/<it>/
+    return p
 
 
-def console(vdevs, app_args, commands, lcores="0,1", pause=0.3):
-    """Runs deltaplane -i, typing `commands` through a pipe `pause` s apart, then
-    closing stdin; returns (returncode, stdout, stderr, JSON summary)."""
+def wait_until(predicate, timeout=30.0, what=None, interval=0.02):
+    """Polls predicate() until it returns something true, and returns that.
+
+    The timeout is not a measurement: it only ends the wait for something that
+    is never going to happen (a real failure), so it is far longer than the
+    thing takes on a loaded machine. Tests wait with this instead of sleeping
+    for a fixed time and hoping the thing happened meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"still waiting after {timeout} s for "
+                                 f"{what or getattr(predicate, '__name__', 'a condition')}")
+        time.sleep(interval)
+
+
+def stop_after(frames, quiet_s=20):
+    """App arguments that end a run once `frames` frames were received
+    (--max-packets), so the counts a test checks do not depend on how fast the
+    machine is. Exact when the source makes exactly that many (a capture, a
+    synthetic count=). --idle-timeout only ends a run that lost frames: nothing
+    received for `quiet_s` seconds."""
+    return ["--max-packets", str(frames), "--idle-timeout", str(quiet_s)]
+
+
+FWD_RX_RE = re.compile(r"Accumulated forward statistics for all ports\+*\n\s*RX-packets: (\d+)")
+
+
+def console(vdevs, app_args, commands, lcores="0,1"):
+    """Runs deltaplane -i, typing `commands` through a pipe, then closing stdin;
+    returns (returncode, stdout, stderr, JSON summary).
+
+    A command may be WaitRx(n) instead of a string: it asks `show fwd stats all`
+    until the frames received (since the last reset) have grown by n since the
+    step began, so a test that needs traffic between `start` and `stop` waits
+    for it instead of pausing for a fixed time."""
     tmp = tempfile.mkdtemp(prefix="dptest-console-")
+    out_path, err_path = f"{tmp}/stdout.txt", f"{tmp}/stderr.txt"
     cmd = [str(BINARY)] + eal_args(vdevs, lcores) + ["--", "-i"] + list(app_args) + [
         "--stats-json", f"{tmp}/s.json"]
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    try:
-        for c in commands:
-            p.stdin.write(c + "\n")
-            p.stdin.flush()
-            time.sleep(pause)
-        out, err = p.communicate(timeout=30)  # closes stdin: end of input
-    finally:
-        if p.poll() is None:
-            p.kill()
+    with open(out_path, "w") as out_f, open(err_path, "w") as err_f:
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out_f, stderr=err_f, text=True)
+        try:
+            def typed(c):
+                p.stdin.write(c + "\n")
+                p.stdin.flush()
+
+            syncs = [0]
+
+            def received():
+                """Frames received since the last reset: the reply to one more
+                `show fwd stats all`, found as the last one before the echo of a
+                unique unknown word typed right after it (commands are read and
+                answered in order)."""
+                syncs[0] += 1
+                marker = f"> dptest-sync-{syncs[0]}\nCommand not found"
+                typed("show fwd stats all")
+                typed(f"dptest-sync-{syncs[0]}")
+                def answered():
+                    o = pathlib.Path(out_path).read_text()
+                    return o if marker in o else None
+                out = wait_until(answered, what="the console's reply to show fwd stats all")
+                return int(FWD_RX_RE.findall(out[:out.index(marker)])[-1])
+
+            for c in commands:
+                if isinstance(c, WaitRx):
+                    start = received()
+                    wait_until(lambda: received() - start >= c.frames,
+                               what=f"{c.frames} frames through the console's forwarder")
+                else:
+                    typed(c)
+            p.stdin.close()  # end of input
+            p.wait(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()  # our own child, by PID
+                p.wait()
     with open(f"{tmp}/s.json") as f:
-        return p.returncode, out, err, json.load(f)
+        return (p.returncode, pathlib.Path(out_path).read_text(),
+                pathlib.Path(err_path).read_text(), json.load(f))
+
+
+class WaitRx:
+    """A console() step: wait until `frames` more frames were received."""
+
+    def __init__(self, frames):
+        self.frames = frames
 
 
 def pool_in_use(summary):

@@ -4,11 +4,10 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
-import time
 import unittest
 
 import dptest
+from test_telemetry import App
 
 
 def error_lines(stderr):
@@ -83,23 +82,30 @@ class Preflight(unittest.TestCase):
 
 
 class Signals(unittest.TestCase):
-    def stop_with(self, sig):
-        tmp = tempfile.mkdtemp(prefix="dp-sig-")
-        p = dptest.start(["net_null0", "net_null1"], ["--stats-period", "0.5"],
-                         json_path=f"{tmp}/s.json")
+    """The signal goes in once deltaplane forwards (waited for through
+    telemetry): before its handler is installed, a signal would just kill it."""
+
+    def forwarding_app(self):
+        app = App(duration=120, stats_period=0.5)
         try:
-            time.sleep(2.5)
-            p.send_signal(sig)
-            out, err = p.communicate(timeout=20)
+            app.wait_ready()  # frames received: the handlers are in place
+        except BaseException:
+            app.close()
+            raise
+        return app
+
+    def stop_with(self, sig):
+        app = self.forwarding_app()
+        try:
+            app.proc.send_signal(sig)  # our own child, by PID
+            rc = app.wait(timeout=30)
+            self.assertEqual(rc, 0, app.stderr()[-2000:])
+            self.assertIn(f"stopping on signal {int(sig)}", app.stderr())
+            summary = app.summary()
         finally:
-            if p.poll() is None:
-                p.kill()
-        self.assertEqual(p.returncode, 0, err)
-        self.assertIn(f"stopping on signal {int(sig)}", err)
-        with open(f"{tmp}/s.json") as f:
-            summary = json.load(f)
+            app.close()
         dptest.assert_balanced(self, summary)
-        self.assertGreater(summary["totals"]["rx_packets"], 0)
+        self.assertGreater(summary["totals"]["rx_packets"], 0)  # waited for
 
     def test_sigterm(self):
         self.stop_with(signal.SIGTERM)
@@ -108,19 +114,17 @@ class Signals(unittest.TestCase):
         self.stop_with(signal.SIGINT)
 
     def test_second_sigint_forces_exit(self):
-        # Pause forwarding via a stuck-looking run is not needed: two SIGINTs in
-        # a row must end the process at once, without the summary.
-        p = dptest.start(["net_null0", "net_null1"], ["--quiet"])
+        # Two SIGINTs in a row must end the process at once, without the summary.
+        app = self.forwarding_app()
         try:
-            time.sleep(2)
-            p.send_signal(signal.SIGINT)
-            p.send_signal(signal.SIGINT)
-            out, err = p.communicate(timeout=20)
+            app.proc.send_signal(signal.SIGINT)
+            app.proc.send_signal(signal.SIGINT)
+            rc = app.wait(timeout=30)
+            err = app.stderr()
         finally:
-            if p.poll() is None:
-                p.kill()
-        self.assertIn(p.returncode, (0, 130), err[-2000:])
-        if p.returncode == 130:
+            app.close()
+        self.assertIn(rc, (0, 130), err[-2000:])
+        if rc == 130:
             self.assertIn("second SIGINT", err)
 
     def test_fuzzed_argument_vectors(self):

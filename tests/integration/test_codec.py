@@ -8,10 +8,10 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import dptest
+from test_telemetry import Tel, runtime_dir
 
 GEN = dptest.SRC / "tools" / "gen_traffic.py"
 TUNNEL_PORT = 56855
@@ -32,17 +32,23 @@ def is_subsequence(sub, seq):
     return all(any(x == y for y in it) for x in sub)
 
 
+def frames_in(paths):
+    return sum(len(dptest.read_frames(p)[1]) for p in paths)
+
+
 def chain(test, tmp, inputs, enc_args=(), dec_args=()):
     """Encodes each input capture on its own port, then decodes the result."""
+    # Each run ends once it received every frame of its captures (stop_after).
     enc_vdevs = [f"net_pcap{i},rx_pcap={p},tx_pcap={tmp}/enc{i}.pcap" for i, p in enumerate(inputs)]
-    e = dptest.run(enc_vdevs, ["--fwd", "encode", "--port-topology", "loop", "--idle-timeout", "1",
-                               "--quiet"] + list(enc_args), timeout=120)
+    e = dptest.run(enc_vdevs, ["--fwd", "encode", "--port-topology", "loop", "--quiet"] +
+                   dptest.stop_after(frames_in(inputs)) + list(enc_args), timeout=120)
     test.assertEqual(e.returncode, 0, e.stderr[-3000:])
     dptest.assert_balanced(test, e.summary)
     dec_vdevs = [f"net_pcap{i},rx_pcap={tmp}/enc{i}.pcap,tx_pcap={tmp}/dec{i}.pcap"
                  for i in range(len(inputs))]
-    d = dptest.run(dec_vdevs, ["--fwd", "decode", "--port-topology", "loop", "--idle-timeout", "1",
-                               "--quiet"] + list(dec_args), timeout=120)
+    d = dptest.run(dec_vdevs, ["--fwd", "decode", "--port-topology", "loop", "--quiet"] +
+                   dptest.stop_after(frames_in(f"{tmp}/enc{i}.pcap" for i in range(len(inputs)))) +
+                   list(dec_args), timeout=120)
     test.assertEqual(d.returncode, 0, d.stderr[-3000:])
     dptest.assert_balanced(test, d.summary)
     return e, d
@@ -74,7 +80,8 @@ class EncodeDecodeChain(unittest.TestCase):
         src = f"{tmp}/slow.pcap"
         subprocess.run([sys.executable, str(GEN), src, "--packets", "4000", "--flows", "40",
                         "--model", "slow", "--size", "200-1400", "--seed", "7"], check=True)
-        e, d = chain(self, tmp, [src])
+        # No time-based keyframes: the byte counts depend on the frames only.
+        e, d = chain(self, tmp, [src], enc_args=["--keyframe-ms", "0"])
         _, frames = dptest.read_frames(src)
         _, out = dptest.read_frames(f"{tmp}/dec0.pcap")
         self.assertEqual(out, frames)
@@ -126,8 +133,8 @@ class HostileWan(unittest.TestCase):
         subprocess.run([sys.executable, str(GEN), src, "--packets", "4000", "--flows", "24",
                         "--model", "slow", "--size", "100-1400", "--seed", "11"], check=True)
         e = dptest.run([f"net_pcap0,rx_pcap={src},tx_pcap={tmp}/enc.pcap"],
-                       ["--fwd", "encode", "--idle-timeout", "1", "--quiet",
-                        "--keyframe-interval", "32"])
+                       ["--fwd", "encode", "--quiet", "--keyframe-interval", "32",
+                        "--keyframe-ms", "0"] + dptest.stop_after(frames_in([src])))
         self.assertEqual(e.returncode, 0, e.stderr)
         _, enc = dptest.read_frames(f"{tmp}/enc.pcap")
         rng = random.Random(5)
@@ -149,7 +156,7 @@ class HostileWan(unittest.TestCase):
                 wan[i], wan[i + 1] = wan[i + 1], wan[i]
         dptest.write_pcap(f"{tmp}/wan.pcap", wan)
         d = dptest.run([f"net_pcap0,rx_pcap={tmp}/wan.pcap,tx_pcap={tmp}/dec.pcap"],
-                       ["--fwd", "decode", "--idle-timeout", "1", "--quiet"])
+                       ["--fwd", "decode", "--quiet"] + dptest.stop_after(len(wan)))
         self.assertEqual(d.returncode, 0, d.stderr)
         dptest.assert_balanced(self, d.summary)
         _, frames = dptest.read_frames(src)
@@ -172,32 +179,56 @@ class Gateways(unittest.TestCase):
                         "--seed", "21"], check=True)
         subprocess.run([sys.executable, str(GEN), b_in, "--packets", "1500", "--model", "slow",
                         "--size", "64-300", "--seed", "22"], check=True)
+        _, a_frames = dptest.read_frames(a_in)
+        _, b_frames = dptest.read_frames(b_in)
+        total = len(a_frames) + len(b_frames)  # what each gateway receives, LAN + WAN
         sock = f"{tmp}/memif.sock"
-        common = ["--fwd", "gateway", "--link-wait", "10000", "--tx-retry", "1000",
-                  "--tx-retry-delay", "100", "--quiet"]
+        # Each gateway runs until the test shuts it down (--duration is only a
+        # safety net), once telemetry shows both received everything: no
+        # quiet spell has to outlast the other's start-up.
+        common = ["--fwd", "gateway", "--link-wait", "60000", "--tx-retry", "1000",
+                  "--tx-retry-delay", "100", "--keyframe-ms", "0", "--quiet", "--duration", "200"]
         # Gateway A: port 0 LAN (pcap), port 1 WAN (memif server). B: port 0 WAN
         # (memif client), port 1 LAN. B stops first: DPDK 22.11's memif can crash
         # in its interrupt thread when both peers close at the same instant.
         a = dptest.start([f"net_pcap0,rx_pcap={a_in},tx_pcap={tmp}/a_out.pcap",
-                          f"net_memif0,role=server,socket={sock}"],
-                         common + ["--idle-timeout", "3.5", "--duration", "60"],
+                          f"net_memif0,role=server,socket={sock}"], common,
                          json_path=f"{tmp}/a.json", no_huge_prefix="gwa")
-        time.sleep(0.5)
-        b = dptest.start([f"net_memif0,role=client,socket={sock}",
-                          f"net_pcap0,rx_pcap={b_in},tx_pcap={tmp}/b_out.pcap"],
-                         common + ["--wan-ports", "0", "--idle-timeout", "1.5", "--duration", "60"],
-                         json_path=f"{tmp}/b.json", no_huge_prefix="gwb")
+        b = None
+        socks = {"A": os.path.join(runtime_dir(), a.file_prefix, "dpdk_telemetry.v2")}
         try:
-            b_out, b_err = b.communicate(timeout=90)
-            a_out, a_err = a.communicate(timeout=90)
+            # A's EAL is up (its memif server listens) once its telemetry socket is.
+            dptest.wait_until(lambda: os.path.exists(socks["A"]) or a.poll() is not None,
+                              what="gateway A's start-up")
+            b = dptest.start([f"net_memif0,role=client,socket={sock}",
+                              f"net_pcap0,rx_pcap={b_in},tx_pcap={tmp}/b_out.pcap"],
+                             common + ["--wan-ports", "0"], json_path=f"{tmp}/b.json",
+                             no_huge_prefix="gwb")
+            socks["B"] = os.path.join(runtime_dir(), b.file_prefix, "dpdk_telemetry.v2")
+
+            def received(g):
+                try:
+                    with Tel(socks[g]) as t:  # {"error": "not forwarding"} during start-up
+                        return t.value("/deltaplane/stats").get("rx_packets", 0)
+                except OSError:  # not up yet
+                    return 0
+
+            def done():
+                for p in (a, b):
+                    if p.poll() is not None:
+                        raise AssertionError(f"a gateway exited early: {p.communicate()[1][-2000:]}")
+                return all(received(g) >= total for g in socks)
+            dptest.wait_until(done, timeout=60, what=f"{total} frames received by each gateway")
+            for g, p in (("B", b), ("A", a)):
+                with Tel(socks[g]) as t:
+                    t.value("/deltaplane/control,shutdown")
+                _, err = p.communicate(timeout=60)
+                self.assertEqual(p.returncode, 0, f"gateway {g}: {err[-2000:]}")
         finally:
             for p in (a, b):
-                if p.poll() is None:
-                    p.kill()
-        self.assertEqual(b.returncode, 0, b_err[-2000:])
-        self.assertEqual(a.returncode, 0, a_err[-2000:])
-        _, a_frames = dptest.read_frames(a_in)
-        _, b_frames = dptest.read_frames(b_in)
+                if p is not None and p.poll() is None:
+                    p.kill()  # our own children, by PID
+                    p.communicate()
         _, at_b = dptest.read_frames(f"{tmp}/b_out.pcap")
         _, at_a = dptest.read_frames(f"{tmp}/a_out.pcap")
         self.assertEqual(at_b, a_frames, "A -> B direction")
@@ -207,9 +238,9 @@ class Gateways(unittest.TestCase):
             with open(f"{tmp}/{j}.json") as f:
                 s = json.load(f)
             dptest.assert_balanced(self, s)
+            self.assertEqual(s["totals"]["rx_packets"], total)
             self.assertGreater(s["codec"]["enc_deltas"], 0)
             self.assertGreater(s["codec"]["dec_deltas"], 0)
-
 
 if __name__ == "__main__":
     dptest.main()

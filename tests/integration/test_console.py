@@ -10,13 +10,16 @@ import unittest
 import dptest
 
 
-def console(commands, extra=(), pause=0.3):
-    return dptest.console(["net_null0", "net_null1"], extra, commands, pause=pause)
+def console(commands, extra=()):
+    return dptest.console(["net_null0", "net_null1"], extra, commands)
 
 
 class Console(unittest.TestCase):
     def test_testpmd_commands(self):
-        rc, out, err, s = console(["help", "show config fwd", "start", "show port stats all",
+        # WaitRx: the console is asked until frames went through, instead of
+        # typing the next command a fixed time later.
+        rc, out, err, s = console(["help", "show config fwd", "start", dptest.WaitRx(1),
+                                   "show port stats all",
                                    "set fwd macswap", "stop", "set fwd macswap", "set burst 64",
                                    "start", "show fwd stats all", "clear port stats all", "stop",
                                    "set fwd bogus", "set burst 0", "quit"])
@@ -34,12 +37,13 @@ class Console(unittest.TestCase):
         self.assertGreater(s["totals"]["rx_packets"], 0)
 
     def test_auto_start_and_end_of_input(self):
-        rc, out, err, s = console(["show port stats all"], extra=["--auto-start"], pause=1.0)
+        rc, out, err, s = console([dptest.WaitRx(1000), "show port stats all"],
+                                  extra=["--auto-start"])
         self.assertEqual(rc, 0, err)
         self.assertIn("Forwarding started", out)
         self.assertIn("Telling cores to stop", out)  # end of input stops forwarding
         dptest.assert_balanced(self, s)
-        self.assertGreater(s["totals"]["rx_packets"], 1000)
+        self.assertGreaterEqual(s["totals"]["rx_packets"], 1000)  # waited for above
 
     def test_completion_on_a_terminal(self):
         master, slave = pty.openpty()
@@ -48,7 +52,7 @@ class Console(unittest.TestCase):
         os.close(slave)
         buf = b""
 
-        def read_until(token, timeout=15):
+        def read_until(token, timeout=30):
             nonlocal buf
             end = time.time() + timeout
             while token not in buf and time.time() < end:

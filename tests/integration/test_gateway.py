@@ -60,8 +60,10 @@ class WanValidation(unittest.TestCase):
         src = f"{tmp}/in.pcap"
         subprocess.run([sys.executable, str(GEN), src, "--packets", "3000", "--flows", "30",
                         "--model", "slow", "--size", "60-1400", "--seed", "4"], check=True)
+        # Each run ends once it received its whole capture (not after a quiet second).
         e = dptest.run([f"net_pcap0,rx_pcap={src},tx_pcap={tmp}/enc.pcap"],
-                       ["--fwd", "encode", "--idle-timeout", "1", "--quiet"])
+                       ["--fwd", "encode", "--quiet"] +
+                       dptest.stop_after(len(dptest.read_frames(src)[1])))
         self.assertEqual(e.returncode, 0, e.stderr[-2000:])
         _, enc = dptest.read_frames(f"{tmp}/enc.pcap")
         rng = random.Random(9)
@@ -84,7 +86,7 @@ class WanValidation(unittest.TestCase):
                 dups += 1
         dptest.write_pcap(f"{tmp}/wan.pcap", wan)
         d = dptest.run([f"net_pcap0,rx_pcap={tmp}/wan.pcap,tx_pcap={tmp}/lan.pcap"],
-                       ["--fwd", "decode", "--idle-timeout", "1", "--quiet"])
+                       ["--fwd", "decode", "--quiet"] + dptest.stop_after(len(wan)))
         self.assertEqual(d.returncode, 0, d.stderr[-2000:])
         dptest.assert_balanced(self, d.summary)
         _, frames = dptest.read_frames(src)

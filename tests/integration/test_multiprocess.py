@@ -13,7 +13,6 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dptest  # noqa: E402
+from test_telemetry import Tel  # noqa: E402
 
 RUNTIME_DIR = "/var/run/dpdk"
 HUGEPAGES_NEEDED = 64  # 2 MiB pages: deltaplane on two net_null ports needs ~40 MiB
@@ -40,22 +40,15 @@ def skip_reason():
     return None
 
 
-def telemetry(sock_path, cmd, timeout=5.0):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.settimeout(timeout)
-    try:
-        s.connect(sock_path)
-        s.recv(65536)
-        s.send(cmd.encode())
-        return json.loads(s.recv(1 << 20).decode())[cmd.split(",", 1)[0]]
-    finally:
-        s.close()
+def telemetry(sock_path, cmd):
+    with Tel(sock_path) as t:  # connects as test_telemetry's tests do (see Tel)
+        return t.value(cmd)
 
 
 class Primary:
     """deltaplane as a multi-process primary with a file prefix."""
 
-    def __init__(self, duration=30):
+    def __init__(self, duration=200):
         self.prefix = f"dpmp-{os.getpid()}-{time.monotonic_ns() % 1000000}"
         self.tmp = tempfile.mkdtemp(prefix="dpmp-")
         self.json_path = os.path.join(self.tmp, "summary.json")
@@ -118,7 +111,7 @@ class MultiProcess(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.app = Primary(duration=40)
+        cls.app = Primary(duration=200)  # a safety net: test_zz_shutdown ends it
         try:
             cls.app.wait_ready()
         except BaseException:
@@ -166,9 +159,8 @@ class MultiProcess(unittest.TestCase):
         self.assertTrue(all(len(f) == 64 for f in frames), {len(f) for f in frames})
         # the capture ended, its callbacks are gone; forwarding goes on
         a = telemetry(self.app.sock_path, "/deltaplane/stats")["rx_packets"]
-        time.sleep(0.3)
-        b = telemetry(self.app.sock_path, "/deltaplane/stats")["rx_packets"]
-        self.assertGreater(b, a)
+        dptest.wait_until(lambda: telemetry(self.app.sock_path, "/deltaplane/stats")["rx_packets"] > a,
+                          what="forwarding to go on after dpdk-dumpcap")
 
     def test_zz_shutdown_balanced(self):
         # runs last (alphabetical order): the secondaries are gone, the primary

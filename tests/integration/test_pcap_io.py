@@ -21,9 +21,11 @@ class PcapIo(unittest.TestCase):
         for i, f in enumerate(cls.files):
             vdevs.append(f"net_pcap{i},rx_pcap={f},tx_pcap={cls.tmp}/out{i}.pcap")
         # One port per capture, each looped back onto itself: one process, one lcore.
-        cls.result = dptest.run(vdevs, ["--fwd", "io", "--port-topology", "loop",
-                                     "--idle-timeout", "1", "--quiet",
-                                     "--max-frame", str(MAX_FRAME)], timeout=120)
+        # The run ends once it received every frame of every capture.
+        total = sum(len(dptest.read_frames(f)[1]) for f in cls.files)
+        cls.result = dptest.run(vdevs, ["--fwd", "io", "--port-topology", "loop", "--quiet",
+                                     "--max-frame", str(MAX_FRAME)] + dptest.stop_after(total),
+                                timeout=120)
 
     def test_exit_and_invariant(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr[-2000:])

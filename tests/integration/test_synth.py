@@ -2,7 +2,13 @@
 run bit for bit, its frames are what the reference validator expects, the rate
 model loses what a slow consumer cannot take (counted as missed), the TX sink's
 rate limit backs the forwarder up without losing count, and bad specs fail
-with one clear line before the EAL starts."""
+with one clear line before the EAL starts.
+
+Counts are facts, not speeds: runs end on a count (--max-packets), rings larger
+than the whole run cannot overflow, and a consumer that must fall behind is
+paused (telemetry control,stop) rather than hoped to be slow. How fast the
+source, the sink and the generators go is for bench/source_bench.py and
+bench/ndr.py."""
 import json
 import os
 import subprocess
@@ -10,6 +16,7 @@ import tempfile
 import unittest
 
 import dptest
+from test_telemetry import App, Tel
 
 TOOL = dptest.BUILD / "tools" / "dp-validate-pcap"
 
@@ -25,9 +32,11 @@ def capture(spec, extra=(), count=4000, lcores="0,1", source_vdev="net_null0", q
     dptest.write_pcap(empty, [])
     outs = [os.path.join(tmp, f"out{q}.pcap") for q in range(queues)]
     pcap = "net_pcap0" + "".join(f",rx_pcap={empty},tx_pcap={o}" for o in outs)
+    # count= frames per RX queue, and the run ends once it received them all.
     r = dptest.run([source_vdev, pcap],
-                   ["--synth", f"0:{spec},count={count}", "--fwd", engine, "--idle-timeout", "1",
-                    "--quiet"] + (["--rxq", str(queues)] if queues > 1 else []) + list(extra),
+                   ["--synth", f"0:{spec},count={count}", "--fwd", engine, "--quiet"] +
+                   dptest.stop_after(count * queues) +
+                   (["--rxq", str(queues)] if queues > 1 else []) + list(extra),
                    timeout=60, lcores=lcores)
     frames = []
     for o in outs:
@@ -93,8 +102,8 @@ class SyntheticSource(unittest.TestCase):
                 expected["invalid_" + v] = expected.get("invalid_" + v, 0) + 1
         self.assertGreaterEqual(len(expected), 5, expected)
         v = dptest.run(["net_null0"],
-                       ["--synth", f"0:{spec},count=20000", "--fwd", "validate", "--idle-timeout",
-                        "1", "--quiet", "--port-topology", "loop"], timeout=60)
+                       ["--synth", f"0:{spec},count=20000", "--fwd", "validate", "--quiet",
+                        "--port-topology", "loop"] + dptest.stop_after(20000), timeout=60)
         self.assertEqual(v.returncode, 0, v.stderr[-2000:])
         dptest.assert_balanced(self, v.summary)
         got = {k: n for k, n in v.summary["drops"].items() if n and k.startswith("invalid_")}
@@ -106,49 +115,67 @@ class SyntheticSource(unittest.TestCase):
         print(f"20000 synthetic frames: drops by reason equal the reference: {got}")
 
     def test_rate_model_counts_missed(self):
-        # An offered rate far above what one lcore forwards, into a 64-slot ring:
-        # arrivals that find the ring full are missed, the rest forwarded.
-        r = dptest.run(["net_null0", "net_null1"],
+        # An offered rate far above what any lcore forwards, into a 64-slot ring:
+        # arrivals that find the ring full are missed, the rest forwarded. The
+        # ring lasts 128 ns at 500M/s, less than one poll of 32 random 1500-byte
+        # frames takes on any CPU; a slower or descheduled lcore only misses more.
+        r = dptest.run(["net_null0"],
                        ["--synth", "0:rate=500M,ring=64,size=1500,payload=random", "--fwd", "io",
-                        "--duration", "2", "--quiet", "--port-topology", "loop"], timeout=60)
+                        "--quiet", "--port-topology", "loop"] + dptest.stop_after(100000),
+                       timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         dptest.assert_balanced(self, r.summary)
         s = r.summary["synthetic"][0]
         self.assertGreater(s["missed"], 0)
-        self.assertGreater(s["generated"], 0)
         port0 = next(p for p in r.summary["ports"] if p["port"] == 0)
         self.assertEqual(port0["hw_imissed"], s["missed"])
-        # A modest rate is kept up with: nothing missed, about rate x time made
-        # (a deep ring absorbs the scheduler's pauses on a shared CI machine).
-        r = dptest.run(["net_null0", "net_null1"],
-                       ["--synth", "0:rate=200k,size=64,ring=65536", "--fwd", "io", "--duration", "2",
-                        "--quiet", "--port-topology", "loop"], timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        s = r.summary["synthetic"][0]
-        self.assertEqual(s["missed"], 0, s)
-        self.assertGreater(s["generated"], 200000 * 2 * 0.8)
-        self.assertLess(s["generated"], 200000 * 2 * 1.2)
-        lat = r.summary.get("latency_ns", {})
-        self.assertIn("arrival_to_tx", lat, r.summary)
-        self.assertGreater(lat["arrival_to_tx"]["count"], 0)
-        print(f"rate 200k/s for 2 s: {s['generated']} generated, 0 missed")
-
-    def test_slow_sink_backs_up_without_loss_of_count(self):
-        # Port 1's sink takes 100k frames/s (its own RX offers 1 frame/s); the forwarder retries, then drops
-        # as tx_full; every frame is accounted for and no mbuf leaks.
-        r = dptest.run(["net_null0", "net_null1"],
-                       ["--synth", "0:size=64", "--synth", "1:tx-rate=100k,rate=1",
-                        "--fwd", "io", "--duration", "2", "--quiet"], timeout=60)
+        self.assertEqual(port0["rx_packets"], s["generated"])
+        self.assertGreaterEqual(s["generated"], 100000)
+        # A modest rate into a ring deeper than the whole run: no arrival can
+        # find it full, however late the lcore polls, so nothing is missed and
+        # every frame is made, stamped and sent. (How close the offered rate
+        # comes to 200k/s is bench/ndr.py's business.)
+        n = 50000
+        r = dptest.run(["net_null0"],
+                       ["--synth", f"0:rate=200k,size=64,ring=65536,count={n}", "--fwd", "io",
+                        "--quiet", "--port-topology", "loop"] + dptest.stop_after(n), timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         dptest.assert_balanced(self, r.summary)
+        s = r.summary["synthetic"][0]
+        self.assertEqual((s["generated"], s["missed"]), (n, 0), s)
+        self.assertEqual(r.summary["totals"]["tx_packets"], n)
+        lat = r.summary.get("latency_ns", {})
+        self.assertIn("arrival_to_tx", lat, r.summary)
+        self.assertEqual(lat["arrival_to_tx"]["count"], n)
+        print(f"rate 200k/s, {n} arrivals into 65536 slots: {s['generated']} generated, 0 missed")
+
+    def test_slow_sink_backs_up_without_loss_of_count(self):
+        # Port 1's sink takes 1000 frames/s (a token bucket of 64 frames): the
+        # forwarder retries, then drops as tx_full; every frame is accounted for
+        # and no mbuf leaks. Port 0 sends n frames, port 1 one (count=1).
+        n = 200000
+        r = dptest.run(["net_null0", "net_null1"],
+                       ["--synth", f"0:size=64,count={n}", "--synth", "1:tx-rate=1k,count=1",
+                        "--fwd", "io", "--quiet"] + dptest.stop_after(n + 1), timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        dptest.assert_balanced(self, r.summary)
+        self.assertEqual(r.summary["totals"]["rx_packets"], n + 1)
         sink = next(s for s in r.summary["synthetic"] if s["port"] == 1)
-        self.assertGreater(sink["tx_refused"], 0)
-        self.assertLess(sink["tx_taken"], 100000 * 2 * 1.3)
-        self.assertGreater(r.summary["drops"].get("tx_full", 0), 0)
+        port1 = next(p for p in r.summary["ports"] if p["port"] == 1)
+        tx_full = r.summary["drops"].get("tx_full", 0)
+        # Port 0's n frames went to the sink: taken, or refused (then dropped).
+        self.assertEqual(port1["tx_packets"], sink["tx_taken"])
+        self.assertEqual(sink["tx_taken"] + tx_full, n)
+        self.assertEqual(sum(r.summary["drops"].values()), tx_full)
+        self.assertGreaterEqual(sink["tx_refused"], tx_full)  # retries are refused again
+        # The bucket never gives more than its depth plus the rate over the run,
+        # so most of the n frames were refused (n would take 200 s to drain).
+        self.assertLessEqual(sink["tx_taken"], 64 + 1000 * r.summary["elapsed_s"] + 1)
+        self.assertGreater(tx_full, 0)
         for pool in r.summary.get("mempools", []):
             self.assertEqual(pool["in_use"], 0, pool)
         print(f"slow sink: took {sink['tx_taken']}, refused {sink['tx_refused']} (retried/dropped "
-              f"as tx_full: {r.summary['drops']['tx_full']})")
+              f"as tx_full: {tx_full})")
 
     def test_bad_specs(self):
         cases = [
@@ -181,12 +208,13 @@ GEN_VDEV = "net_null0,no-rx=1"
 class GeneratorLcores(unittest.TestCase):
     """lcore=L: frames built on a lcore of their own, queued in a ring per RX queue."""
 
-    def loop_run(self, spec, engine, seconds):
-        """Runs `engine` on port 0 looped back, fed by `spec`; checks it exits
-        balanced and returns (run, the synthetic port's summary)."""
+    def loop_run(self, spec, engine, frames):
+        """Runs `engine` on port 0 looped back, fed by `spec`, until it received
+        `frames` frames; checks it exits balanced and returns (run, the
+        synthetic port's summary)."""
         r = dptest.run([GEN_VDEV],
                        ["--synth", f"0:{spec}", "--fwd", engine, "--port-topology", "loop",
-                        "--duration", str(seconds), "--quiet"], timeout=60, lcores=GEN_LCORES)
+                        "--quiet"] + dptest.stop_after(frames), timeout=60, lcores=GEN_LCORES)
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         dptest.assert_balanced(self, r.summary)
         return r, r.summary["synthetic"][0]
@@ -225,17 +253,19 @@ class GeneratorLcores(unittest.TestCase):
         self.assertGreater(s["generator_mpps_alone"], 0)  # summed over the two
         self.assertEqual(dptest.pool_in_use(rg.summary), 0)
 
-    def test_a_slow_consumer_keeps_the_ring_full(self):
-        # The encoder takes 1000-byte records several times slower than one
-        # lcore replays them: the generator waits on a full ring, nothing is
-        # lost, and what is left in the ring at stop is freed and counted.
-        r, s = self.loop_run("size=1000,payload=records,flows=1000,bank=4096,lcore=2", "encode", 2)
-        self.assertGreater(s["generator_full_s"], s["generator_busy_s"], s)
+    def test_a_slow_consumer_loses_nothing(self):
+        # The encoder takes 1000-byte records from an unpaced generator that
+        # keeps its ring full (whether the generator outruns the encoder is a
+        # speed, measured by bench/source_bench.py): nothing is lost, and what
+        # is left in the ring at stop is freed and counted.
+        r, s = self.loop_run("size=1000,payload=records,flows=1000,bank=4096,lcore=2", "encode",
+                             100000)
         self.assertEqual(s["missed"], 0)
         self.assertEqual(s["generated"], s["delivered"] + s["flushed"])
         self.assertLessEqual(s["flushed"], 1024)  # one ring (--rxd)
         port0 = next(p for p in r.summary["ports"] if p["port"] == 0)
         self.assertEqual(port0["rx_packets"], s["delivered"])
+        self.assertGreaterEqual(s["delivered"], 100000)
         self.assertEqual(dptest.pool_in_use(r.summary), 0)
         self.assertNotIn("arrival_to_tx", r.summary.get("latency_ns", {}))  # no stamps unpaced
         print(f"encode consumer: generator waited {s['generator_full_s']:.2f} s on a full ring, "
@@ -243,26 +273,52 @@ class GeneratorLcores(unittest.TestCase):
 
     def test_a_ring_shorter_than_a_burst(self):
         # Unpaced generators wait for room for a burst, or for the whole ring
-        # when it is shorter: a 5-slot ring still flows.
-        r, s = self.loop_run("size=64,ring=5,lcore=2", "io", 1)
-        self.assertGreater(s["delivered"], 100000, s)
+        # when it is shorter: a 5-slot ring still flows (the run only ends
+        # once 100000 frames went through it).
+        r, s = self.loop_run("size=64,ring=5,lcore=2", "io", 100000)
+        self.assertGreaterEqual(s["delivered"], 100000, s)
         self.assertLessEqual(s["flushed"], 5)
         self.assertEqual(dptest.pool_in_use(r.summary), 0)
 
     def test_rate_offers_and_misses(self):
-        # A modest rate is kept: about rate x time, nothing missed, stamped.
-        r, s = self.loop_run("rate=200k,size=64,ring=65536,lcore=2", "io", 2)
+        # A modest rate into a ring deeper than the whole run: nothing can be
+        # missed or late however the lcores are scheduled; every frame is
+        # made, delivered and stamped. (The offered rate's accuracy is for
+        # bench/ndr.py.)
+        n = 50000
+        r, s = self.loop_run(f"rate=200k,size=64,ring=65536,count={n},lcore=2", "io", n)
+        self.assertEqual((s["generated"], s["delivered"], s["flushed"]), (n, n, 0), s)
         self.assertEqual((s["missed"], s["late"]), (0, 0), s)
-        self.assertGreater(s["generated"], 200000 * 2 * 0.8)
-        self.assertLess(s["generated"], 200000 * 2 * 1.2)
-        self.assertGreater(r.summary["latency_ns"]["arrival_to_tx"]["count"], 0)
-        # Far more than the encoder takes, into a 64-slot ring: missed, counted
-        # as the port's imissed, and the invariant still holds.
-        r, s = self.loop_run("rate=100M,ring=64,size=1500,payload=random,lcore=2", "encode", 2)
-        self.assertGreater(s["missed"], 0, s)
-        port0 = next(p for p in r.summary["ports"] if p["port"] == 0)
-        self.assertEqual(port0["hw_imissed"], s["missed"])
-        self.assertEqual(dptest.pool_in_use(r.summary), 0)
+        self.assertEqual(r.summary["latency_ns"]["arrival_to_tx"]["count"], n)
+        # Far more than the consumer takes, into a 64-slot ring: the consumer
+        # is paused, so arrivals certainly find the ring full; they are missed,
+        # counted as the port's imissed, and the invariant still holds.
+        app = App(duration=120, stats_period=0, vdevs=[GEN_VDEV], lcores=GEN_LCORES,
+                  extra=["--synth", "0:rate=100M,ring=64,size=1500,payload=random,lcore=2",
+                         "--fwd", "encode", "--port-topology", "loop", "--quiet"])
+        try:
+            app.wait_ready()
+            with Tel(app.sock_path) as t:
+                self.assertEqual(t.value("/deltaplane/control,stop"), {"ok": "forwarding stopped"})
+                seen = dptest.wait_until(lambda: t.value("/deltaplane/ports")["0"]["hw_imissed"],
+                                         what="arrivals missed while the consumer is paused")
+                t.value("/deltaplane/control,start")
+                t.value("/deltaplane/control,shutdown")
+            self.assertEqual(app.wait(timeout=30), 0, app.stderr()[-2000:])
+            summary = app.summary()
+        finally:
+            app.close()
+        dptest.assert_balanced(self, summary)
+        s = summary["synthetic"][0]
+        port0 = next(p for p in summary["ports"] if p["port"] == 0)
+        # The port's figure is taken when forwarding stops, the source's once
+        # its generator has stopped too, and a generator on a full ring keeps
+        # missing until then: each figure is at least the one before it.
+        self.assertLessEqual(seen, port0["hw_imissed"])
+        self.assertLessEqual(port0["hw_imissed"], s["missed"])
+        self.assertEqual(port0["rx_packets"], s["delivered"])
+        self.assertEqual(s["generated"], s["delivered"] + s["flushed"])
+        self.assertEqual(dptest.pool_in_use(summary), 0)
         print(f"rate 100M/s into 64 slots: {s['missed']} missed, {s['late']} late, "
               f"{s['delivered']} delivered")
 
@@ -315,10 +371,13 @@ class GeneratorLcores(unittest.TestCase):
         # Through the console: io leaves the pattern alone; `set fwd encode`
         # arms the restore before encode sees a frame. Same-size frames of a
         # repeating payload give short deltas: far less than whole frames.
+        # Each start waits for frames through the console (WaitRx), not a fixed
+        # time: 100000 encoded frames reuse every buffer of the generator's pool.
         rc, out, err, summary = dptest.console(
             [GEN_VDEV], ["--synth", "0:size=1000,payload=fill,lcore=2", "--port-topology", "loop"],
-            ["start", "stop", "set fwd encode", "start", "stop", "set fwd io", "start", "stop",
-             "quit"], lcores=GEN_LCORES, pause=0.4)
+            ["start", dptest.WaitRx(1000), "stop", "set fwd encode", "start",
+             dptest.WaitRx(100000), "stop", "set fwd io", "start", dptest.WaitRx(1000), "stop",
+             "quit"], lcores=GEN_LCORES)
         self.assertEqual(rc, 0, err[-2000:])
         dptest.assert_balanced(self, summary)
         c = summary["synthetic"][0]

@@ -5,7 +5,11 @@ exporter (tools/deltaplane-exporter).
 
 Every deltaplane started here gets --no-pci, a unique --file-prefix (the
 telemetry socket lives in /var/run/dpdk/<prefix>/) and --in-memory, or
---no-huge -m 512 when no hugepages are free; --duration bounds each run.
+--no-huge -m 512 when no hugepages are free; --duration bounds each run (a
+safety net: the tests end their runs themselves, well before it).
+
+Nothing asserted depends on how fast the machine is: what must happen while
+deltaplane runs is waited for (dptest.wait_until), never given a fixed time.
 """
 import json
 import os
@@ -46,7 +50,7 @@ def runtime_dir():
 class App:
     """One deltaplane on two net_null ports with a telemetry socket."""
 
-    def __init__(self, duration=45, stats_period=1, extra=(), vdevs=None, lcores="0,1"):
+    def __init__(self, duration=120, stats_period=1, extra=(), vdevs=None, lcores="0,1"):
         _seq[0] += 1
         self.prefix = f"dptel-{os.getpid()}-{_seq[0]}"
         self.tmp = tempfile.mkdtemp(prefix="dptel-")
@@ -186,7 +190,7 @@ def ctl(prefix, *args, timeout=30):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def wait_frozen(tel, timeout=5.0):
+def wait_frozen(tel, timeout=30.0):
     """After control,stop: returns the /stats reply once two successive replies
     0.1 s apart are equal (the lcores have finished their last burst)."""
     deadline = time.monotonic() + timeout
@@ -236,12 +240,15 @@ LCORE_FIELDS = {"role": str, "socket": int, "queues": str, "rx_packets": U64, "t
 MEMPOOL_FIELDS = {"socket": int, "size": U64, "in_use": U64, "available": U64}
 
 
+READ_ONLY_DURATION_S = 250  # longer than the whole class takes on a loaded machine
+
+
 class ReadOnlyTelemetry(unittest.TestCase):
     """Queries, hostile requests and clients against one running deltaplane."""
 
     @classmethod
     def setUpClass(cls):
-        cls.app = App(duration=45, stats_period=0)
+        cls.app = App(duration=READ_ONLY_DURATION_S, stats_period=0)
         try:
             cls.app.wait_ready()
         except BaseException:
@@ -273,7 +280,7 @@ class ReadOnlyTelemetry(unittest.TestCase):
             self.assertTrue(v["dpdk_version"].startswith("DPDK "))
         elif cmd == "/deltaplane/config":
             self.assertEqual(v["fwd"], "io")
-            self.assertEqual(v["duration_ms"], 45000)
+            self.assertEqual(v["duration_ms"], READ_ONLY_DURATION_S * 1000)
             self.assertEqual((v["model"], v["csum_offload"], v["mtu"]), ("rtc", "auto", 1500))
         elif cmd == "/deltaplane/ports":
             self.assertEqual(sorted(v), ["0", "1"])
@@ -375,14 +382,23 @@ class ReadOnlyTelemetry(unittest.TestCase):
         frames = r.stdout.split("\x1b[H\x1b[2J")[1:]
         self.assertIn("net_null1", frames[0])
         self.assertIn("- Mpps", frames[0])  # no rate without a previous sample
-        m = re.search(r"total: rx \d+ \(([\d.]+) Mpps\)", frames[2])
-        self.assertIsNotNone(m, frames[2])
-        self.assertGreater(float(m.group(1)), 0)
+        # Later frames have a rate; how large depends on the machine, and the
+        # counters it comes from only grow.
+        totals = []
+        for f in frames:
+            m = re.search(r"total: rx (\d+) \((- |[\d.]+ )Mpps\)", f)
+            self.assertIsNotNone(m, f)
+            totals.append(int(m.group(1)))
+        self.assertEqual(totals, sorted(totals))
+        for f in frames[1:]:
+            self.assertRegex(f, r"total: rx \d+ \([\d.]+ Mpps\)")
         r = ctl(self.app.prefix, "--json", "watch", "--interval", "0.2", "--count", "2")
         self.assertEqual(r.returncode, 0, r.stderr)
         samples = [json.loads(l) for l in r.stdout.splitlines()]
         self.assertEqual(len(samples), 2)
-        self.assertGreater(samples[1]["stats"]["rx_packets"], samples[0]["stats"]["rx_packets"])
+        self.assertGreaterEqual(samples[1]["stats"]["rx_packets"],
+                                samples[0]["stats"]["rx_packets"])
+        self.assertGreater(samples[1]["stats"]["elapsed_ms"], samples[0]["stats"]["elapsed_ms"])
 
     # ---- consistency while forwarding ----
 
@@ -401,7 +417,7 @@ class ReadOnlyTelemetry(unittest.TestCase):
                 for key in ("rx_packets", "tx_packets"):
                     self.assertLessEqual(s1[key], lcore_sum(lcores, key), key)
                     self.assertLessEqual(lcore_sum(lcores, key), s2[key], key)
-                self.assertLess(s1["elapsed_ms"], 45000)
+                self.assertLess(s1["elapsed_ms"], READ_ONLY_DURATION_S * 1000)
                 self.assertLessEqual(s1["elapsed_ms"], s2["elapsed_ms"])
                 # rx = tx + dropped + frames in flight (at most one burst per stream)
                 self.assertLessEqual(s2["tx_packets"] + s2["dropped"], s2["rx_packets"])
@@ -449,8 +465,8 @@ class ReadOnlyTelemetry(unittest.TestCase):
             self.assertEqual(t.value("/deltaplane/config")["stats_period_ms"], 0)
             self.assertEqual(t.value("/deltaplane/info")["state"], "forwarding")
             s1 = t.value("/deltaplane/stats")["rx_packets"]
-            time.sleep(0.2)
-            self.assertGreater(t.value("/deltaplane/stats")["rx_packets"], s1)
+            dptest.wait_until(lambda: t.value("/deltaplane/stats")["rx_packets"] > s1,
+                              what="forwarding to go on after the bad requests")
         self.assertIsNone(self.app.proc.poll())
 
     def test_concurrent_clients(self):
@@ -514,10 +530,9 @@ class ReadOnlyTelemetry(unittest.TestCase):
         self.assertIsNone(self.app.proc.poll(), "deltaplane died")
         with self.tel() as t:
             mid = t.value("/deltaplane/stats")["rx_packets"]
-            time.sleep(0.3)
-            after = t.value("/deltaplane/stats")["rx_packets"]
-        self.assertGreater(mid, before)
-        self.assertGreater(after, mid, "forwarding stopped after the client storm")
+            self.assertGreaterEqual(mid, before)
+            dptest.wait_until(lambda: t.value("/deltaplane/stats")["rx_packets"] > mid,
+                              what="forwarding to go on after the client storm")
 
     # ---- DPDK's own client and the exporter ----
 
@@ -546,7 +561,7 @@ class ReadOnlyTelemetry(unittest.TestCase):
         p = subprocess.Popen([sys.executable, str(EXPORTER), "-f", self.app.prefix,
                               "--listen", "127.0.0.1:0"] + list(args),
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        ready, _, _ = select.select([p.stderr], [], [], 15)
+        ready, _, _ = select.select([p.stderr], [], [], 30)
         line = p.stderr.readline() if ready else ""
         m = re.search(r"serving (http://127\.0\.0\.1:\d+/metrics)", line)
         if not m:
@@ -556,15 +571,24 @@ class ReadOnlyTelemetry(unittest.TestCase):
         return p, m.group(1)
 
     def test_exporter(self):
+        growing = [("deltaplane_rx_packets_total", (("port", port), ("name", f"net_null{port}")))
+                   for port in ("0", "1")] + [("deltaplane_lcore_rx_packets_total",
+                                               (("lcore", "1"),))]
         p, url = self.start_exporter()
         try:
             with urllib.request.urlopen(url, timeout=10) as r:
                 self.assertEqual(r.status, 200)
                 self.assertTrue(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
                 first = parse_exposition(self, r.read().decode())
-            time.sleep(0.3)
-            with urllib.request.urlopen(url, timeout=10) as r:
-                second = parse_exposition(self, r.read().decode())
+            for key in growing:
+                self.assertIn(key, first)
+
+            def scrape_after_growth():
+                """A later scrape, once every counter in `growing` moved on."""
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    m = parse_exposition(self, r.read().decode())
+                return m if all(m[k] > first[k] for k in growing) else None
+            second = dptest.wait_until(scrape_after_growth, what="counters to grow between scrapes")
             with self.assertRaises(urllib.error.HTTPError) as e:
                 urllib.request.urlopen(url.replace("/metrics", "/nope"), timeout=10)
             self.assertEqual(e.exception.code, 404)
@@ -586,12 +610,6 @@ class ReadOnlyTelemetry(unittest.TestCase):
                          "deltaplane_rx_bytes_total", "deltaplane_tx_bytes_total"):
                 self.assertTrue(any(k[0] == name for k in m), name)
             self.assertIn(("deltaplane_drops_total", (("reason", "tx_full"),)), m)
-        for port in ("0", "1"):
-            key = ("deltaplane_rx_packets_total", (("port", port), ("name", f"net_null{port}")))
-            self.assertIn(key, first)
-            self.assertGreater(second[key], first[key])
-        key = ("deltaplane_lcore_rx_packets_total", (("lcore", "1"),))
-        self.assertGreater(second[key], first[key])
 
     def test_exporter_once(self):
         r = subprocess.run([sys.executable, str(EXPORTER), "-f", self.app.prefix, "--once"],
@@ -669,33 +687,40 @@ class Control(unittest.TestCase):
     def stats_lines(self):
         return self.app.stdout().count(STATS_LINE)
 
+    def stats_stamps(self):
+        """The "at X s" stamps of the periodic stats printed so far."""
+        return [float(x) for x in re.findall(STATS_LINE + r" at ([\d.]+) s", self.app.stdout())]
+
     def test_control_sequence(self):
-        self.app = App(duration=40, stats_period=1)
+        self.app = App(duration=120, stats_period=1)
         self.app.wait_ready()
         with Tel(self.app.sock_path) as t:
-            # stats_period: 1 s -> 0.2 s prints about five times as often
-            time.sleep(2.2)
-            n1 = self.stats_lines()
-            self.assertGreaterEqual(n1, 1)
+            # stats_period: 1 s -> 0.2 s. Each change is waited for in what
+            # deltaplane prints, never given a fixed time.
+            n1 = dptest.wait_until(self.stats_lines, what="a periodic stats line")
             self.assertEqual(t.value("/deltaplane/control,stats_period=0.2"),
                              {"stats_period_ms": 200})
             self.assertEqual(t.value("/deltaplane/config")["stats_period_ms"], 200)
-            time.sleep(2.0)
-            n2 = self.stats_lines()
-            self.assertGreaterEqual(n2 - n1, 6, f"{n1} -> {n2} periodic stats in 2 s at 0.2 s")
-            # 0 disables the periodic stats
+            # Two lines after the change closer together than the old period
+            # (stamps have 0.1 s resolution); at 1 s every gap stays near 1 s.
+
+            def short_gap():
+                new = self.stats_stamps()[n1 + 1:]  # n1 + 1: one may have been due already
+                return any(b - a < 0.6 for a, b in zip(new, new[1:]))
+            dptest.wait_until(short_gap, what="stats lines 0.2 s apart")
+            stamps = self.stats_stamps()
+            self.assertEqual(stamps, sorted(stamps))
+            # 0 disables the periodic stats: at most one line was already due.
             r = ctl(self.app.prefix, "--json", "stats-period", "0")
             self.assertEqual((r.returncode, json.loads(r.stdout)), (0, {"stats_period_ms": 0}))
             n3 = self.stats_lines()
-            time.sleep(1.0)
-            self.assertLessEqual(self.stats_lines() - n3, 1)
 
             # stop freezes every counter; ports and lcores then sum exactly to stats
             r = ctl(self.app.prefix, "stop")
             self.assertEqual((r.returncode, r.stdout.strip()), (0, "forwarding stopped"))
             frozen = wait_frozen(t)
             self.assertEqual(t.value("/deltaplane/info")["state"], "paused")
-            time.sleep(0.5)
+            time.sleep(0.5)  # not a wait for something: nothing may move meanwhile
             s = t.value("/deltaplane/stats")
             ports = t.value("/deltaplane/ports")
             lcores = t.value("/deltaplane/lcores")
@@ -709,17 +734,20 @@ class Control(unittest.TestCase):
             self.assertEqual(lcore_sum(lcores, "drops"), s["dropped"])
             self.assertEqual(sum(drops.values()), s["dropped"])
             self.assertEqual(s["rx_packets"], s["tx_packets"] + s["dropped"] + s["held"])
-            self.assertGreater(s["rx_packets"], 0)
+            self.assertGreater(s["rx_packets"], 0)  # wait_ready saw frames
             # stop twice is harmless
             self.assertEqual(t.value("/deltaplane/control,stop"), {"ok": "forwarding stopped"})
             pre_reset_rx = s["rx_packets"]
 
-            # reset zeroes the views (while stopped: exactly zero)
+            # reset zeroes the views (while stopped: exactly zero) and restarts
+            # their clock: no more time since the reset than since the request
+            sent = time.monotonic()
             self.assertEqual(t.value("/deltaplane/control,reset"), {"ok": "counters reset"})
             z = t.value("/deltaplane/stats")
+            since = time.monotonic() - sent
             for k in ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "dropped", "held"):
                 self.assertEqual(z[k], 0, k)
-            self.assertLess(z["elapsed_ms"], 1000)
+            self.assertLessEqual(z["elapsed_ms"], since * 1010 + 5)  # TSC vs monotonic clock
             for p in t.value("/deltaplane/ports").values():
                 self.assertEqual((p["rx_packets"], p["tx_packets"]), (0, 0))
             self.assertEqual(set(t.value("/deltaplane/drops").values()), {0})
@@ -729,60 +757,66 @@ class Control(unittest.TestCase):
             # start resumes
             r = ctl(self.app.prefix, "start")
             self.assertEqual((r.returncode, r.stdout.strip()), (0, "forwarding started"))
-            time.sleep(0.3)
-            a = t.value("/deltaplane/stats")
-            time.sleep(0.3)
-            b = t.value("/deltaplane/stats")
+            a = dptest.wait_until(lambda: (v := t.value("/deltaplane/stats"))["rx_packets"] > 0
+                                  and v, what="frames after start")
+            b = dptest.wait_until(lambda: (v := t.value("/deltaplane/stats"))["rx_packets"] >
+                                  a["rx_packets"] and v, what="frames to keep coming")
             self.assertEqual(b["state"], "forwarding")
-            self.assertGreater(a["rx_packets"], 0)
-            self.assertGreater(b["rx_packets"], a["rx_packets"])
             self.assertEqual(t.value("/deltaplane/control,start"), {"ok": "forwarding started"})
 
-            # reset while forwarding: the view restarts from (about) zero
+            # reset while forwarding: the view restarts (its clock from the
+            # request on; its counters are checked against the summary below)
+            sent = time.monotonic()
             t.value("/deltaplane/control,reset")
             c = t.value("/deltaplane/stats")
-            self.assertLess(c["rx_packets"], b["rx_packets"])
-            self.assertLess(c["elapsed_ms"], 1000)
-            last = t.value("/deltaplane/stats")
+            self.assertLessEqual(c["elapsed_ms"], (time.monotonic() - sent) * 1010 + 5)
 
-            # shutdown: exit 0, balanced summary counting since start (not since reset)
+            # stopped again, the view since that reset is exact
+            self.assertEqual(t.value("/deltaplane/control,stop"), {"ok": "forwarding stopped"})
+            last = wait_frozen(t)
+
+            # shutdown: exit 0, balanced summary counting since start (not since
+            # reset): everything before the first reset, at least what came
+            # between the resets (b), and the last view. Had the second reset
+            # not zeroed the counters, `last` would hold b too and this fails.
             self.assertEqual(t.value("/deltaplane/control,shutdown"), {"ok": "shutting down"})
-        self.assertEqual(self.app.wait(), 0, self.app.stderr()[-2000:])
+        self.assertEqual(self.app.wait(timeout=30), 0, self.app.stderr()[-2000:])
         summary = self.app.summary()
         dptest.assert_balanced(self, summary)
         self.assertGreaterEqual(summary["totals"]["rx_packets"],
                                 pre_reset_rx + b["rx_packets"] + last["rx_packets"])
-        self.assertLess(summary["elapsed_s"], 30)
+        self.assertLessEqual(self.stats_lines() - n3, 1, "periodic stats after stats_period=0")
         self.assertIn("==== deltaplane summary", self.app.stdout())
 
     def test_pipeline_stop_waits_for_rx_stages_only(self):
         # Only lcores that poll ports acknowledge a pause; the pipeline's TX
         # stage drains its rings instead. control,stop used to wait out its
-        # whole 200 ms bound for the TX stage's acknowledgement that never came.
-        self.app = App(duration=40, stats_period=0, lcores="0@0,1@0,2@1",
+        # whole 200 ms bound for the TX stage's acknowledgement that never came,
+        # every time: now a stop returns sooner. Stop and start until one stop
+        # does (the first, unless the machine is busy); with the old wait none
+        # ever would. How fast a stop is belongs to a benchmark, not here.
+        self.app = App(duration=120, stats_period=0, lcores="0@0,1@0,2@1",
                        extra=["--model", "pipeline", "--stages", "rx:1,work:2,tx:1"])
         self.app.wait_ready()
         took = []
         with Tel(self.app.sock_path) as t:
-            for _ in range(5):
+            def a_quick_stop():
                 t0 = time.monotonic()
                 self.assertEqual(t.value("/deltaplane/control,stop"), {"ok": "forwarding stopped"})
                 took.append(time.monotonic() - t0)
                 wait_frozen(t)
                 self.assertEqual(t.value("/deltaplane/control,start"), {"ok": "forwarding started"})
-                time.sleep(0.1)
-        took.sort()
-        self.assertLess(took[2], 0.15, took)  # median; was always >= 0.2
+                return took[-1] < 0.2
+            dptest.wait_until(a_quick_stop, what="a control,stop shorter than the 200 ms bound")
         r = ctl(self.app.prefix, "shutdown")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.app.wait(), 0, self.app.stderr()[-2000:])
         dptest.assert_balanced(self, self.app.summary())
-        print(f"pipeline control,stop: median {took[2] * 1e3:.1f} ms over 5")
+        print(f"pipeline control,stop: {min(took) * 1e3:.1f} ms, {len(took)} stop(s)")
 
     def test_final_summary_equals_stopped_stats(self):
-        self.app = App(duration=40, stats_period=0)
+        self.app = App(duration=120, stats_period=0)
         self.app.wait_ready()
-        time.sleep(0.5)
         with Tel(self.app.sock_path) as t:
             self.assertEqual(t.value("/deltaplane/control,stop"), {"ok": "forwarding stopped"})
             s = wait_frozen(t)

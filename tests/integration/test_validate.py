@@ -23,8 +23,9 @@ class ValidateEngine(unittest.TestCase):
     def run_validate(self, simd):
         tmp = tempfile.mkdtemp(prefix="dp-validate-")
         vdevs = [f"net_pcap{i},rx_pcap={f},tx_pcap={tmp}/out{i}.pcap" for i, f in enumerate(self.files)]
-        r = dptest.run(vdevs, ["--fwd", "validate", "--port-topology", "loop", "--idle-timeout", "1",
-                               "--quiet", "--simd", simd], timeout=120)
+        total = sum(len(dptest.read_frames(f)[1]) for f in self.files)  # the run ends on them
+        r = dptest.run(vdevs, ["--fwd", "validate", "--port-topology", "loop", "--quiet",
+                               "--simd", simd] + dptest.stop_after(total), timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         dptest.assert_balanced(self, r.summary)
         return tmp, r.summary
@@ -99,8 +100,9 @@ class CsumEngine(unittest.TestCase):
         files = [dptest.PCAPS / n for n in ("tls_ciphers.pcap", "http_espn.pcapng", "afs.pcap",
                                             "ip_frag_source.pcapng", "icmpv6.pcap")]
         vdevs = [f"net_pcap{i},rx_pcap={f},tx_pcap={tmp}/out{i}.pcap" for i, f in enumerate(files)]
-        r = dptest.run(vdevs, ["--fwd", "csum", "--port-topology", "loop", "--idle-timeout", "1",
-                               "--quiet"], timeout=120)
+        total = sum(len(dptest.read_frames(f)[1]) for f in files)  # the run ends on them
+        r = dptest.run(vdevs, ["--fwd", "csum", "--port-topology", "loop", "--quiet"] +
+                       dptest.stop_after(total), timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         dptest.assert_balanced(self, r.summary)
         checked = 0
@@ -126,7 +128,8 @@ class CsumEngine(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="dp-csum-off-")
         f = dptest.PCAPS / "tls_ciphers.pcap"
         r = dptest.run([f"net_pcap0,rx_pcap={f},tx_pcap={tmp}/out.pcap"],
-                       ["--fwd", "csum", "--csum-offload", "off", "--idle-timeout", "1", "--quiet"])
+                       ["--fwd", "csum", "--csum-offload", "off", "--quiet"] +
+                       dptest.stop_after(len(dptest.read_frames(f)[1])))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("no TX checksum offload", r.stderr)
         self.assertGreater(r.summary["checksums"]["l4_fixed"], 100)
