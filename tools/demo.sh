@@ -15,7 +15,9 @@
 # compares, by count and CRC-32 digest, every frame that entered an encoder with
 # every frame that left a decoder. The JSON summary goes to build/demo-summary.json.
 #
-# Environment: RATE (frames/s per direction, 200k), FRAMES (per direction, 2M),
+# Environment: RATE (frames/s per direction, 200k; 0: as fast as the gateways
+# go, and the run ends exactly when every frame has crossed), FRAMES (per
+# direction, 2M),
 # WIRE (impairments, e.g. loss=0.01,flip=0.001; default clean), JSON (summary path),
 # DELTAPLANE_BINARY (default build/app/deltaplane).
 set -euo pipefail
@@ -35,14 +37,24 @@ fi
 # Gateway A's lcore on CPU 1, gateway B's beside the (sleeping) control lcore.
 if [ "$(nproc)" -ge 2 ]; then lcores=0@0,1@1,2@0; else lcores=0@0,1@0,2@0; fi
 
-traffic="flows=300,size=64-1400,payload=mix,tcp=0.7,rate=$RATE,count=$FRAMES,ring=4096"
+frames=$(echo "$FRAMES" | sed 's/k$/000/; s/M$/000000/')
+traffic="flows=300,size=64-1400,payload=mix,tcp=0.7,count=$frames"
+if [ "$RATE" = 0 ]; then
+  # Unpaced: nothing is missed, so each frame is received twice (LAN, then
+  # WAN): the run ends when all of them have been (or, over a lossy WAN, 3 s
+  # after the last one came); a full wire waits, it does not drop.
+  stop=(--max-packets $((4 * frames)) --idle-timeout 3 --tx-retry 1000 --tx-retry-delay 50)
+else
+  traffic="$traffic,rate=$RATE,ring=4096"
+  stop=(--idle-timeout 1 --duration 60)
+fi
 echo "demo: two deltaplane gateways, $RATE frames/s each way, $FRAMES frames each way, WAN link $WIRE"
 "$BINARY" --lcores "$lcores" --no-pci "${mem[@]}" --log-level=warning \
   --vdev net_null0 --vdev net_null1 -- \
   --fwd gateway --wire "$WIRE" --audit on \
   --ports 0,2,3,1 --wan-ports 2,3 --config "(0,0,1),(2,0,1),(3,0,2),(1,0,2)" \
   --synth "0:$traffic,seed=1" --synth "1:$traffic,seed=2" \
-  --idle-timeout 1 --duration 60 --stats-period 2 --stats-json "$JSON"
+  "${stop[@]}" --stats-period 2 --stats-json "$JSON"
 /usr/bin/env python3 - "$JSON" <<'PY'
 import json, sys
 a = json.load(open(sys.argv[1]))["audit"]

@@ -27,6 +27,35 @@ std::vector<uint16_t> EthPort::available() {
   return ids;
 }
 
+std::vector<uint16_t> EthPort::ports_in_use(const std::vector<uint16_t>& wanted) {
+  std::vector<uint16_t> ids = wanted.empty() ? available() : wanted;
+  if (ids.empty())
+    throw Error(
+        "no ports: add virtual devices (--no-pci --vdev net_null0 ...) or NICs (-a PCI) before "
+        "'--'");
+  for (uint16_t id : ids)
+    if (!exists(id))
+      throw Error("--ports: port " + std::to_string(id) + " does not exist (" +
+                  describe_available() + ")");
+  return ids;
+}
+
+PortSetup port_setup(const config::AppConfig& cfg, const runtime::PortQueues& queues,
+                     rte_mempool* pool) {
+  PortSetup ps;
+  ps.rx_queues = queues.rx_queues;
+  ps.tx_queues = queues.tx_queues;
+  ps.rx_desc = cfg.rx_desc;
+  ps.tx_desc = cfg.tx_desc;
+  ps.max_frame = cfg.max_frame;
+  ps.mbuf_data_room = cfg.mbuf_data_room;
+  ps.promiscuous = cfg.promiscuous;
+  ps.link_wait_ms = cfg.link_wait_ms;
+  ps.checksum_offload = cfg.csum_offload;
+  ps.pool = pool;
+  return ps;
+}
+
 bool EthPort::exists(uint16_t id) {
   return rte_eth_dev_is_valid_port(id) != 0;
 }

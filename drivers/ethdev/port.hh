@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "config/app_config.hh"
+#include "runtime/placement.hh"
+
 struct rte_mempool;
 
 namespace deltaplane::drivers {
@@ -45,6 +48,9 @@ class EthPort {
 
   // Ports the EAL probed, and a readable list of them for error messages.
   static std::vector<uint16_t> available();
+  // `wanted` (--ports), or every probed port when empty; throws Error naming
+  // what exists when a port does not, or when there is none.
+  static std::vector<uint16_t> ports_in_use(const std::vector<uint16_t>& wanted);
   static std::string describe_available();
   static bool exists(uint16_t id);
   static std::string name_of(uint16_t id);
@@ -60,6 +66,10 @@ class EthPort {
   uint64_t tx_csum_ = 0;
   uint64_t rx_csum_ = 0;
 };
+
+// A port's set-up from the configuration and its placement.
+PortSetup port_setup(const config::AppConfig& cfg, const runtime::PortQueues& queues,
+                     rte_mempool* pool);
 
 // Warnings for rx_pcap files net_pcap would misread (it treats every capture as
 // Ethernet, whatever its link type). Empty when all files are Ethernet.

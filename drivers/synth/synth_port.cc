@@ -1,5 +1,7 @@
 #include "synth/synth_port.hh"
 
+#include <cstdio>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -605,6 +607,62 @@ SynthStats SynthPort::stats() const noexcept {
   }
   s.generator_lcores = static_cast<unsigned>(gens_.size());
   return s;
+}
+
+std::string SynthPort::describe_stats() const {
+  const SynthStats st = stats();
+  std::string s = "synthetic port " + std::to_string(port_) + ": generated " +
+                  std::to_string(st.generated) + " frames (" + std::to_string(st.bytes) + " B, " +
+                  std::to_string(st.invalid) + " invalid on purpose), missed " +
+                  std::to_string(st.missed) +
+                  (spec_.tx_rate ? ", sink took " + std::to_string(st.tx_taken) + " refused " +
+                                       std::to_string(st.tx_refused)
+                                 : std::string()) +
+                  "\n";
+  if (!st.generator_lcores) return s;
+  // What the generator lcores did: their rate alone (frames per busy second)
+  // and how long they waited on full rings (the consumer was the bottleneck).
+  const double total = st.busy_s + st.full_s + st.idle_s;
+  auto pct = [&](double x) { return total > 0 ? 100.0 * x / total : 0.0; };
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "synthetic port %u: %u generator lcore(s): %.2f Mpps alone (busy %.3f s), ring "
+                "full %.1f%%, idle %.1f%% of their time; delivered %llu, flushed %llu at stop",
+                port_, st.generator_lcores, st.mpps_alone, st.busy_s, pct(st.full_s),
+                pct(st.idle_s), static_cast<unsigned long long>(st.delivered),
+                static_cast<unsigned long long>(st.flushed));
+  s += buf;
+  if (st.late)
+    s += ", late " + std::to_string(st.late) +
+         " (the generators could not keep up with rate=; fewer frames were offered)";
+  if (st.nombuf) s += ", " + std::to_string(st.nombuf) + " bursts found no mbufs";
+  if (spec_.payload == PayloadModel::kFill) {
+    s += "; payload already in place in " + std::to_string(st.head_only) + " frames";
+    if (st.restored)
+      s += " (" + std::to_string(st.restored) + " had " +
+           std::to_string(st.restored_bytes / st.restored) +
+           " B per frame put back after an engine rewrote them)";
+  }
+  return s + "\n";
+}
+
+void SynthPort::write_json(JsonWriter& w) const {
+  const SynthStats st = stats();
+  w.begin_object();
+  w.value("port", unsigned{port_}).value("spec", spec_.describe());
+  w.value("generated", st.generated).value("bytes", st.bytes).value("missed", st.missed);
+  w.value("invalid", st.invalid).value("tx_taken", st.tx_taken);
+  w.value("tx_refused", st.tx_refused);
+  if (st.generator_lcores) {
+    w.value("generator_lcores", st.generator_lcores).value("delivered", st.delivered);
+    w.value("flushed", st.flushed).value("late", st.late).value("nombuf", st.nombuf);
+    w.value("head_only", st.head_only).value("restored", st.restored);
+    w.value("restored_bytes", st.restored_bytes);
+    w.value("generator_busy_s", st.busy_s).value("generator_full_s", st.full_s);
+    w.value("generator_idle_s", st.idle_s);
+    w.value("generator_mpps_alone", st.mpps_alone);
+  }
+  w.end_object();
 }
 
 }  // namespace deltaplane::drivers::synth

@@ -31,7 +31,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "base/json.hh"
 
 struct rte_mempool;
 
@@ -75,6 +78,12 @@ class SynthPort {
   static bool needs_own_pool(const TrafficSpec& spec) noexcept {
     return !spec.lcores.empty() && spec.payload == PayloadModel::kFill;
   }
+  // Frames the generator lcores' rings may hold (frames and refill, per RX
+  // queue): mbufs the port's pool must have beside its descriptors.
+  static uint64_t ring_slots(const TrafficSpec& spec, uint16_t rx_queues,
+                             uint16_t rx_desc) noexcept {
+    return spec.lcores.empty() ? 0 : uint64_t{rx_queues} * 2 * (spec.ring ? spec.ring : rx_desc);
+  }
   ~SynthPort();  // stops the generators, removes the callbacks; pollers must have stopped
   SynthPort(const SynthPort&) = delete;
   SynthPort& operator=(const SynthPort&) = delete;
@@ -82,6 +91,9 @@ class SynthPort {
   uint16_t port() const noexcept { return port_; }
   const TrafficSpec& spec() const noexcept { return spec_; }
   SynthStats stats() const noexcept;  // any lcore; relaxed reads
+  // The summary's lines about this port, and its object in the JSON summary.
+  std::string describe_stats() const;
+  void write_json(JsonWriter& w) const;
 
   // Generator lcores: launched by start_generators() on idle EAL lcores, ended
   // by stop_generators(), which frees whatever the application did not take.

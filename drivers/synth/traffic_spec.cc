@@ -1,5 +1,7 @@
 #include "synth/traffic_spec.hh"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -227,6 +229,41 @@ std::string TrafficSpec::describe() const {
     out += " lcore=" + std::to_string(lcores.front()) +
            (lcores.size() > 1 ? "-" + std::to_string(lcores.back()) : "");
   return out;
+}
+
+std::vector<PortSpec> parse_port_specs(const std::vector<std::string>& texts) {
+  std::vector<PortSpec> specs;
+  for (const auto& t : texts) {
+    specs.push_back(parse_port_spec(t));
+    for (size_t i = 0; i + 1 < specs.size(); ++i)
+      if (specs[i].port == specs.back().port)
+        throw Error("--synth: port " + std::to_string(specs.back().port) + " is given twice");
+  }
+  return specs;
+}
+
+std::vector<unsigned> generator_lcores(const std::vector<PortSpec>& specs) {
+  std::vector<unsigned> lcores;
+  for (const auto& ss : specs)
+    for (unsigned l : ss.spec.lcores) {
+      if (std::find(lcores.begin(), lcores.end(), l) != lcores.end())
+        throw Error("--synth: generator lcore " + std::to_string(l) + " is given twice");
+      lcores.push_back(l);
+    }
+  return lcores;
+}
+
+size_t port_index(const PortSpec& spec, const std::vector<uint16_t>& ports) {
+  for (size_t i = 0; i < ports.size(); ++i)
+    if (ports[i] == spec.port) return i;
+  throw Error("--synth: port " + std::to_string(spec.port) + " is not in use (the ports in use: " +
+              [&] {
+                std::string s;
+                for (auto p : ports)
+                  s += (s.empty() ? "" : ",") + std::to_string(p);
+                return s;
+              }() +
+              ")");
 }
 
 }  // namespace deltaplane::drivers::synth

@@ -84,5 +84,11 @@ struct PortSpec {
   TrafficSpec spec;
 };
 PortSpec parse_port_spec(std::string_view text);
+// Every --synth; throws Error if a port is given twice.
+std::vector<PortSpec> parse_port_specs(const std::vector<std::string>& texts);
+// Every generator lcore of the specs; throws Error if one is given twice.
+std::vector<unsigned> generator_lcores(const std::vector<PortSpec>& specs);
+// Where spec's port is in `ports`; throws Error if it is not in use.
+size_t port_index(const PortSpec& spec, const std::vector<uint16_t>& ports);
 
 }  // namespace deltaplane::drivers::synth

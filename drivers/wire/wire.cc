@@ -147,7 +147,7 @@ DirectionStats read(const WireTaps::Tap* t) noexcept {
 
 }  // namespace
 
-WireTaps::WireTaps(const Wire& wire) : port_a_(wire.port_a()), port_b_(wire.port_b()) {
+WireTaps::WireTaps(const Wire& wire) : wire_(wire), port_a_(wire.port_a()), port_b_(wire.port_b()) {
   if (!wire.spec().impaired()) return;
   at_b_ = std::make_unique<Tap>(wire.spec(), 0);
   at_a_ = std::make_unique<Tap>(wire.spec(), 1);
@@ -173,6 +173,19 @@ DirectionStats WireTaps::a_to_b() const noexcept {
 }
 DirectionStats WireTaps::b_to_a() const noexcept {
   return read(at_a_.get());
+}
+
+stats::WanLinkReport WireTaps::report() const noexcept {
+  stats::WanLinkReport r;
+  for (const auto& d : {a_to_b(), b_to_a()}) {
+    r.carried += d.frames;
+    r.lost += d.lost;
+    r.flipped += d.flipped;
+    r.duplicated += d.duplicated;
+    r.reordered += d.swapped;
+  }
+  r.in_flight = wire_.in_flight();
+  return r;
 }
 
 }  // namespace deltaplane::drivers::wire

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "stats/audit.hh"
 #include "wire/wire_spec.hh"
 
 struct rte_ring;
@@ -57,6 +58,7 @@ class WireTaps {
 
   DirectionStats a_to_b() const noexcept;  // impairments of frames arriving at port B
   DirectionStats b_to_a() const noexcept;
+  stats::WanLinkReport report() const noexcept;  // both directions, and what is still on the wire
 
   struct Tap;  // wire.cc
 
@@ -64,6 +66,7 @@ class WireTaps {
   std::unique_ptr<Tap> at_b_, at_a_;
   const void* cb_b_ = nullptr;
   const void* cb_a_ = nullptr;
+  const Wire& wire_;
   uint16_t port_a_, port_b_;
 };
 

@@ -21,7 +21,7 @@ struct WireSpec {
   double reorder = 0;  // frame swapped with the next one of its burst
   uint64_t seed = 1;
   uint32_t ring = 65536;  // frames the wire holds in each direction (a power of two): a deep
-                         // buffer, so a descheduled receiver on a shared VM loses nothing
+                          // buffer, so a descheduled receiver on a shared VM loses nothing
 
   bool impaired() const noexcept { return loss > 0 || flip > 0 || dup > 0 || reorder > 0; }
   std::string describe() const;

@@ -19,16 +19,11 @@ namespace {
 
 std::size_t level_buf_size(int level) {
   switch (level) {
-    case 0:
-      return ISAL_DEF_LVL0_DEFAULT;
-    case 1:
-      return ISAL_DEF_LVL1_DEFAULT;
-    case 2:
-      return ISAL_DEF_LVL2_DEFAULT;
-    case 3:
-      return ISAL_DEF_LVL3_DEFAULT;
-    default:
-      throw std::invalid_argument("deflate level must be 0..3");
+    case 0: return ISAL_DEF_LVL0_DEFAULT;
+    case 1: return ISAL_DEF_LVL1_DEFAULT;
+    case 2: return ISAL_DEF_LVL2_DEFAULT;
+    case 3: return ISAL_DEF_LVL3_DEFAULT;
+    default: throw std::invalid_argument("deflate level must be 0..3");
   }
 }
 

@@ -66,14 +66,10 @@ BodyStatus decode_body(const Header& header, std::span<const std::uint8_t> body,
 
 std::string_view to_string(BodyStatus status) noexcept {
   switch (status) {
-    case BodyStatus::ok:
-      return "ok";
-    case BodyStatus::out_too_small:
-      return "out_too_small";
-    case BodyStatus::corrupt:
-      return "corrupt";
-    case BodyStatus::crc_mismatch:
-      return "crc_mismatch";
+    case BodyStatus::ok: return "ok";
+    case BodyStatus::out_too_small: return "out_too_small";
+    case BodyStatus::corrupt: return "corrupt";
+    case BodyStatus::crc_mismatch: return "crc_mismatch";
   }
   return "unknown";
 }

@@ -43,7 +43,7 @@ using Set = KernelSet<Avx2>;
 
 }  // namespace
 
-const Kernels kAvx2Kernels = {SimdLevel::avx2,      Set::xor_delta,
+const Kernels kAvx2Kernels = {SimdLevel::kAvx2,     Set::xor_delta,
                               Set::zero_run_encode, Set::xor_zero_run_encode,
                               Set::zero_run_decode, Set::zero_run_decode_xor};
 

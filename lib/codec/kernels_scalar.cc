@@ -44,7 +44,7 @@ using Set = KernelSet<Word>;
 
 }  // namespace
 
-const Kernels kScalarKernels = {SimdLevel::scalar,    Set::xor_delta,
+const Kernels kScalarKernels = {SimdLevel::kScalar,   Set::xor_delta,
                                 Set::zero_run_encode, Set::xor_zero_run_encode,
                                 Set::zero_run_decode, Set::zero_run_decode_xor};
 

@@ -38,7 +38,7 @@ using Set = KernelSet<Sse>;
 
 }  // namespace
 
-const Kernels kSse42Kernels = {SimdLevel::sse42,     Set::xor_delta,
+const Kernels kSse42Kernels = {SimdLevel::kSse42,    Set::xor_delta,
                                Set::zero_run_encode, Set::xor_zero_run_encode,
                                Set::zero_run_decode, Set::zero_run_decode_xor};
 

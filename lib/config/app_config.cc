@@ -129,14 +129,8 @@ bool parse_bool(std::string_view opt, std::string_view v) {
 
 }  // namespace
 
-std::string_view engine_name(Engine e) noexcept {
-  return kEngineNames[static_cast<size_t>(e)];
-}
 std::string_view port_topology_name(PortTopology t) noexcept {
   return kPortTopologyNames[static_cast<size_t>(t)];
-}
-std::string_view simd_name(Simd s) noexcept {
-  return kSimdNames[static_cast<size_t>(s)];
 }
 std::string_view model_name(Model m) noexcept {
   return kModelNames[static_cast<size_t>(m)];
@@ -145,12 +139,6 @@ std::string_view backpressure_name(Backpressure b) noexcept {
   return kBackpressureNames[static_cast<size_t>(b)];
 }
 
-bool engine_generates(Engine e) noexcept {
-  return e == Engine::kTxonly || e == Engine::kFlowgen;
-}
-bool engine_uses_codec(Engine e) noexcept {
-  return e == Engine::kEncode || e == Engine::kDecode || e == Engine::kGateway;
-}
 std::string format_ipv4(uint32_t ip) {
   return std::to_string(ip >> 24) + "." + std::to_string(ip >> 16 & 255) + "." +
          std::to_string(ip >> 8 & 255) + "." + std::to_string(ip & 255);
@@ -337,8 +325,18 @@ const std::vector<Option>& options() {
                                                  "microseconds between TX retries"),
       {"--config", true, "explicit queue placement \"(port,queue,lcore),...\"",
        [](AppConfig& c, auto, auto v) { c.queue_map = parse_queue_map(v); }},
-      {"--simd", true, "validation kernels: auto|scalar|sse|avx2 (default auto)",
-       [](AppConfig& c, auto o, auto v) { c.simd = parse_enum<Simd>(o, v, kSimdNames); }},
+      {"--simd", true,
+       "kernels of validation and codec: auto|scalar|sse42|avx2 (default auto: the best the CPU "
+       "has)",
+       [](AppConfig& c, auto o, auto v) {
+         if (v == "auto") {
+           c.simd.reset();
+           return;
+         }
+         c.simd = parse_simd_level(v);
+         if (!c.simd)
+           fail(o, "unknown value '" + std::string(v) + "' (expected auto|scalar|sse42|avx2)");
+       }},
       {"--drop-unknown-ethertype", true, "on|off: drop non-IP frames (ARP, LLC, ...) (off)",
        [](AppConfig& c, auto o, auto v) { c.drop_unknown_ethertype = parse_bool(o, v); }},
       {"--drop-ttl-zero", true, "on|off: drop IPv4 frames with TTL 0 (on)",
@@ -552,7 +550,12 @@ std::string usage() {
     left.resize(std::max<size_t>(left.size() + 1, 25), ' ');
     u += left + std::string(o.help) + "\n";
   }
-  u += "  -h, --help             this text\n";
+  u += "  -h, --help             this text\n\nengines (--fwd):\n";
+  for (size_t i = 0; i < kEngineCount; ++i) {
+    std::string left = "  " + std::string(kEngineNames[i]);
+    left.resize(std::max<size_t>(left.size() + 1, 25), ' ');
+    u += left + std::string(kEngineHelp[i]) + "\n";
+  }
   return u;
 }
 

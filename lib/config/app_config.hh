@@ -12,24 +12,10 @@
 #include <string_view>
 #include <vector>
 
-namespace deltaplane::config {
+#include "base/simd.hh"
+#include "config/engines.hh"
 
-// Forwarding engines (testpmd's word: "forwarding mode").
-enum class Engine : uint8_t {
-  kIo,
-  kMacswap,
-  kRxonly,
-  kValidate,
-  kEncode,
-  kDecode,
-  kGateway,
-  kCsum,
-  kTxonly,
-  kFlowgen
-};
-inline constexpr std::string_view kEngineNames[] = {"io",     "macswap", "rxonly",  "validate",
-                                                    "encode", "decode",  "gateway", "csum",
-                                                    "txonly", "flowgen"};
+namespace deltaplane::config {
 
 inline constexpr uint16_t kMaxBurst = 512;  // --burst limit; engines size their arrays by it
 
@@ -46,27 +32,13 @@ inline constexpr std::string_view kModelNames[] = {"rtc", "pipeline"};
 enum class Backpressure : uint8_t { kDrop, kRetry, kBlock, kAuto };
 inline constexpr std::string_view kBackpressureNames[] = {"drop", "retry", "block", "auto"};
 
-// Which validation kernels run (docs/validation.md); auto = best the CPU has.
-enum class Simd : uint8_t { kAuto, kScalar, kSse, kAvx2 };
-inline constexpr std::string_view kSimdNames[] = {"auto", "scalar", "sse", "avx2"};
-
 // How RX ports map to TX ports, as in testpmd's --port-topology.
 enum class PortTopology : uint8_t { kAuto, kPaired, kChained, kLoop };
 inline constexpr std::string_view kPortTopologyNames[] = {"auto", "paired", "chained", "loop"};
 
-std::string_view engine_name(Engine e) noexcept;
-// Engines that write frame bytes past the headers (the codec rewrites the
-// frame in place); the others edit at most the first 128 bytes. Such an engine
-// marks what it rewrote (runtime/payload_mark.hh).
-constexpr bool rewrites_payload(Engine e) noexcept {
-  return e == Engine::kEncode || e == Engine::kDecode || e == Engine::kGateway;
-}
 std::string_view port_topology_name(PortTopology t) noexcept;
-std::string_view simd_name(Simd s) noexcept;
 std::string_view model_name(Model m) noexcept;
 std::string_view backpressure_name(Backpressure b) noexcept;
-bool engine_uses_codec(Engine e) noexcept;
-bool engine_generates(Engine e) noexcept;  // txonly, flowgen: no RX, frames made here
 std::string format_ipv4(uint32_t ip);
 std::string format_mac(const std::array<uint8_t, 6>& mac);
 
@@ -99,7 +71,7 @@ struct AppConfig {
   std::vector<QueueMapping> queue_map;  // --config; empty = automatic
 
   // Header validation.
-  Simd simd = Simd::kAuto;
+  std::optional<SimdLevel> simd;  // --simd; none = auto, the best the CPU has (also the codec's)
   bool drop_unknown_ethertype = false;
   bool drop_ttl_zero = true;
   bool verify_l4_checksum = false;

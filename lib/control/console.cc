@@ -19,14 +19,14 @@
 #include <vector>
 
 #include "base/error.hh"
-#include "engines/forwarder.hh"
+#include "engines/dataplane.hh"
 #include "runtime/signals.hh"
 
 namespace deltaplane::control {
 
 namespace {
 
-engines::Forwarder* g_fwd = nullptr;
+engines::Dataplane* g_fwd = nullptr;
 stats::Snapshot g_last;  // for "since last show" rates
 
 void print_port_stats() {
@@ -143,11 +143,16 @@ void on_help(void*, cmdline*, void*) {
       "  show port stats all     per-port counters and rates since the last show\n"
       "  show fwd stats all      per-lcore and per-port forward statistics\n"
       "  clear port stats all    reset the counters shown\n"
-      "  set fwd <engine>        io|macswap|rxonly|validate|csum|encode|decode|gateway|\n"
-      "                          txonly|flowgen (stopped)\n"
+      "  set fwd <engine>        %s (stopped)\n"
       "  set burst <n>           1..512 (stopped)\n"
       "  show config fwd         engine, burst and where each lcore forwards\n"
-      "  quit                    stop and leave (prints the summary)\n");
+      "  quit                    stop and leave (prints the summary)\n",
+      [] {
+        static std::string names;
+        for (auto n : config::kEngineNames)
+          names += (names.empty() ? "" : "|") + std::string(n);
+        return names.c_str();
+      }());
 }
 
 void on_show(void* parsed, cmdline*, void*) {
@@ -224,8 +229,18 @@ cmdline_parse_token_string_t tok_cfg_config = TOKEN_STRING_INITIALIZER(ShowResul
 cmdline_parse_token_string_t tok_cfg_fwd = TOKEN_STRING_INITIALIZER(ShowResult, stats, "fwd");
 cmdline_parse_token_string_t tok_set = TOKEN_STRING_INITIALIZER(SetFwdResult, set, "set");
 cmdline_parse_token_string_t tok_set_fwd = TOKEN_STRING_INITIALIZER(SetFwdResult, fwd, "fwd");
-cmdline_parse_token_string_t tok_set_engine = TOKEN_STRING_INITIALIZER(
-    SetFwdResult, engine, "io#macswap#rxonly#validate#csum#encode#decode#gateway#txonly#flowgen");
+// "io#macswap#...": the engines of config/engines.hh, as cmdline wants a choice.
+const char* engine_choices() {
+  static const std::string s = [] {
+    std::string r;
+    for (auto n : config::kEngineNames)
+      r += (r.empty() ? "" : "#") + std::string(n);
+    return r;
+  }();
+  return s.c_str();
+}
+cmdline_parse_token_string_t tok_set_engine =
+    TOKEN_STRING_INITIALIZER(SetFwdResult, engine, engine_choices());
 cmdline_parse_token_string_t tok_setb = TOKEN_STRING_INITIALIZER(SetBurstResult, set, "set");
 cmdline_parse_token_string_t tok_setb_burst =
     TOKEN_STRING_INITIALIZER(SetBurstResult, burst, "burst");
@@ -281,7 +296,7 @@ std::vector<cmdline_parse_inst_t*>& context() {
 
 }  // namespace
 
-void run_console(engines::Forwarder& fwd, bool auto_start) {
+void run_console(engines::Dataplane& fwd, bool auto_start) {
   g_fwd = &fwd;
   if (auto_start) on_start(nullptr, nullptr, nullptr);
   std::fflush(stdout);

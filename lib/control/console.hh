@@ -5,13 +5,13 @@
 #pragma once
 
 namespace deltaplane::engines {
-class Forwarder;
+class Dataplane;
 }
 
 namespace deltaplane::control {
 
 // Runs until `quit`, end of input or a stop signal. `auto_start` starts
 // forwarding first (--auto-start). Forwarding is stopped on return.
-void run_console(engines::Forwarder& fwd, bool auto_start);
+void run_console(engines::Dataplane& fwd, bool auto_start);
 
 }  // namespace deltaplane::control

@@ -1,5 +1,7 @@
 #include "control/telemetry.hh"
 
+#include "control/flow_report.hh"
+
 #include <rte_cpuflags.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -16,7 +18,7 @@
 
 #include "base/version.hh"
 #include "control/control_request.hh"
-#include "engines/forwarder.hh"
+#include "engines/dataplane.hh"
 #include "runtime/signals.hh"
 #include "stats/drop_reason.hh"
 
@@ -27,9 +29,9 @@ namespace {
 // The forwarder the commands act on. The mutex serialises the telemetry
 // thread against attach/detach only; the data path never sees it.
 std::mutex g_mutex;
-engines::Forwarder* g_fwd = nullptr;
+engines::Dataplane* g_fwd = nullptr;
 
-using Handler = int (*)(engines::Forwarder&, std::string_view params, rte_tel_data* d);
+using Handler = int (*)(engines::Dataplane&, std::string_view params, rte_tel_data* d);
 
 int reply_error(rte_tel_data* d, const std::string& msg) {
   rte_tel_data_start_dict(d);
@@ -65,7 +67,7 @@ int dispatch(const char*, const char* params, rte_tel_data* d) noexcept {
   }
 }
 
-int cmd_info(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_info(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   rte_tel_data_start_dict(d);
   add_str(d, "version", std::string(version()));
@@ -88,7 +90,7 @@ int cmd_info(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   return 0;
 }
 
-int cmd_config(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_config(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   const auto& c = f.config();
   rte_tel_data_start_dict(d);
@@ -109,7 +111,7 @@ int cmd_config(engines::Forwarder& f, std::string_view params, rte_tel_data* d) 
   add_u64(d, "max_packets", c.max_packets);
   add_u64(d, "idle_timeout_ms", static_cast<uint64_t>(c.idle_timeout_s * 1e3));
   add_str(d, "model", std::string(config::model_name(c.model)));
-  add_str(d, "simd", std::string(config::simd_name(c.simd)));
+  add_str(d, "simd", c.simd ? std::string(simd_level_name(*c.simd)) : std::string("auto"));
   add_str(d, "csum_offload", c.csum_offload ? "auto" : "off");
   add_u64(d, "mtu", c.mtu);
   add_u64(d, "keyframe_interval", f.keyframe_interval());
@@ -119,7 +121,7 @@ int cmd_config(engines::Forwarder& f, std::string_view params, rte_tel_data* d) 
   return 0;
 }
 
-int cmd_stats(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_stats(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   stats::Snapshot s = f.snapshot_since_reset();
   auto a = stats::account(s);
@@ -135,7 +137,7 @@ int cmd_stats(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   return 0;
 }
 
-int cmd_drops(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_drops(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   stats::Snapshot s = f.snapshot_since_reset();
   rte_tel_data_start_dict(d);
@@ -145,7 +147,7 @@ int cmd_drops(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   return 0;
 }
 
-int cmd_ports(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_ports(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   stats::Snapshot s = f.snapshot_since_reset();
   rte_tel_data_start_dict(d);
@@ -172,7 +174,7 @@ int cmd_ports(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   return 0;
 }
 
-int cmd_lcores(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_lcores(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   stats::Snapshot s = f.snapshot_since_reset();
   rte_tel_data_start_dict(d);
@@ -202,14 +204,14 @@ int cmd_lcores(engines::Forwarder& f, std::string_view params, rte_tel_data* d) 
     add_u64(c, "rx_packets", ls.rx_packets);
     add_u64(c, "tx_packets", ls.tx_packets);
     add_u64(c, "drops", ls.drops);
-    add_u64(c, "polls", ls.polls);
-    add_u64(c, "empty_polls", ls.empty_polls);
+    add_u64(c, "polls", ls.counters.polls);
+    add_u64(c, "empty_polls", ls.counters.empty_polls);
     rte_tel_data_add_dict_container(d, std::to_string(lp.lcore).c_str(), c, 0);
   }
   return 0;
 }
 
-int cmd_mempools(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_mempools(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   stats::Snapshot s = f.snapshot();
   rte_tel_data_start_dict(d);
@@ -226,7 +228,7 @@ int cmd_mempools(engines::Forwarder& f, std::string_view params, rte_tel_data* d
   return 0;
 }
 
-int cmd_rings(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_rings(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   stats::Snapshot s = f.snapshot();
   rte_tel_data_start_dict(d);
@@ -247,9 +249,9 @@ int cmd_rings(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   return 0;
 }
 
-int cmd_flows(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_flows(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
-  const engines::FlowReport r = f.flow_report(10);
+  const FlowReport r = flow_report(f, 10);
   rte_tel_data_start_dict(d);
   add_u64(d, "flow_tables", r.tables.size());  // 0 unless a codec engine runs
   rte_tel_data* tables = rte_tel_data_alloc();
@@ -286,7 +288,7 @@ int cmd_flows(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
   return 0;
 }
 
-int cmd_latency(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_latency(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   stats::Snapshot s = f.snapshot();
   rte_tel_data_start_dict(d);
@@ -316,7 +318,7 @@ int reply_ok(rte_tel_data* d, const std::string& what) {
 // One command for every operator action keeps us within DPDK's fixed table of
 // telemetry callbacks (a fixed table in DPDK; driver plugins register many commands):
 //   reset | stop | start | shutdown | stats_period | stats_period=<seconds>
-int cmd_control(engines::Forwarder& f, std::string_view params, rte_tel_data* d) {
+int cmd_control(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   const ControlRequest req = parse_control_request(params);
   if (!req.error.empty()) return reply_error(d, req.error);
   switch (req.verb) {
@@ -399,7 +401,7 @@ std::vector<std::string_view> telemetry_command_names() {
   return v;
 }
 
-TelemetryAttachment::TelemetryAttachment(engines::Forwarder& fwd) {
+TelemetryAttachment::TelemetryAttachment(engines::Dataplane& fwd) {
   register_telemetry_commands();
   std::lock_guard lock(g_mutex);
   g_fwd = &fwd;

@@ -12,7 +12,7 @@
 #include "base/error.hh"
 
 namespace deltaplane::engines {
-class Forwarder;
+class Dataplane;
 }
 
 namespace deltaplane::control {
@@ -27,7 +27,7 @@ void register_telemetry_commands();
 // answer {"error": "not forwarding"}. Detach before the forwarder dies.
 class TelemetryAttachment {
  public:
-  explicit TelemetryAttachment(engines::Forwarder& fwd);
+  explicit TelemetryAttachment(engines::Dataplane& fwd);
   ~TelemetryAttachment();
   TelemetryAttachment(const TelemetryAttachment&) = delete;
   TelemetryAttachment& operator=(const TelemetryAttachment&) = delete;

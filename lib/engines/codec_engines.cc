@@ -3,6 +3,7 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
 
 #include <algorithm>
 #include <cstring>
@@ -157,10 +158,10 @@ bool wrap_in_place(CodecLcoreState& st, rte_mbuf* m, codec::MessageType type,
 
 }  // namespace
 
-uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noexcept {
   packet::Parsed parsed[kMaxBurst];
-  n = validate_and_compact(pkts, n, ctx, parsed);
-  CodecLcoreState& st = *ctx.codec;
+  n = validate_and_compact(pkts, n, env, parsed);
+  CodecLcoreState& st = *env.codec;
   stats::CodecCounters& c = st.counters;
   const CodecParams& prm = st.params;
   // What leaves towards the WAN is what entered, less the rare tunnel
@@ -168,7 +169,7 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
   if (prm.audit) [[unlikely]]
     audit(pkts, n, c.audit_in, c.audit_in_digest);
   const uint64_t now = rte_rdtsc();
-  const uint32_t keyframe_interval = ctx.control->keyframe_interval.load(std::memory_order_relaxed);
+  const uint32_t keyframe_interval = env.control->keyframe_interval.load(std::memory_order_relaxed);
   uint64_t bytes_in = 0, bytes_out = 0;
   uint16_t kept = 0;
 
@@ -201,7 +202,7 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
             c.audit_in_digest.add(0 - digest_of(m));
           }
           rte_pktmbuf_free(m);
-          ctx.counters.drop(DropReason::kTunnelConflict, 1);
+          env.drop(DropReason::kTunnelConflict, 1);
         }
         continue;
       }
@@ -308,12 +309,12 @@ uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
   return kept;
 }
 
-uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
+uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noexcept {
   // What arrives from the WAN is validated like what arrives from the LAN:
   // a runt or a truncated header (a tunnel packet cut short, say) must not
   // reach the LAN just because it no longer looks like a tunnel packet.
-  n = validate_and_compact(pkts, n, ctx, nullptr);
-  CodecLcoreState& st = *ctx.codec;
+  n = validate_and_compact(pkts, n, env, nullptr);
+  CodecLcoreState& st = *env.codec;
   stats::CodecCounters& c = st.counters;
   const uint16_t port = st.params.tunnel.udp_port;
   const uint64_t now = rte_rdtsc();
@@ -431,7 +432,7 @@ uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept {
     } while (false);
     if (why != DropReason::kCount) {
       rte_pktmbuf_free(m);
-      ctx.counters.drop(why, 1);
+      env.drop(why, 1);
     }
   }
   c.dec_frames.add(n);

@@ -7,12 +7,12 @@
 #pragma once
 
 #include "engines/codec_state.hh"
-#include "engines/fwd_loop.hh"
+#include "engines/engine.hh"
 
 namespace deltaplane::engines {
 
-uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept;
-uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept;
+uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noexcept;
+uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noexcept;
 
 // True if a frame could be taken for a tunnel packet by a decoder: IPv4/UDP to
 // the tunnel port, or the deltaplane magic where a v1 header would start. The
@@ -21,33 +21,39 @@ uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx) noexcept;
 bool is_tunnel_candidate(const uint8_t* data, uint32_t len, uint16_t port) noexcept;
 
 struct EncodeEngine {
-  static constexpr const char* kName = "encode";
-  static constexpr bool kPreservesLength = false;
   static constexpr bool kTouchesData = true;
-  explicit EncodeEngine(LcoreContext&) noexcept {}
-  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&, LcoreContext& ctx) noexcept {
-    return encode_burst(pkts, n, ctx);
+  static constexpr Lengths kLengths = Lengths::kRewritten;
+  explicit EncodeEngine(const EngineEnv& env) noexcept : env_(env) {}
+  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&) noexcept {
+    return encode_burst(pkts, n, env_);
   }
+
+ private:
+  const EngineEnv& env_;
 };
 
 struct DecodeEngine {
-  static constexpr const char* kName = "decode";
-  static constexpr bool kPreservesLength = false;
   static constexpr bool kTouchesData = true;
-  explicit DecodeEngine(LcoreContext&) noexcept {}
-  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&, LcoreContext& ctx) noexcept {
-    return decode_burst(pkts, n, ctx);
+  static constexpr Lengths kLengths = Lengths::kRewritten;
+  explicit DecodeEngine(const EngineEnv& env) noexcept : env_(env) {}
+  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&) noexcept {
+    return decode_burst(pkts, n, env_);
   }
+
+ private:
+  const EngineEnv& env_;
 };
 
 struct GatewayEngine {
-  static constexpr const char* kName = "gateway";
-  static constexpr bool kPreservesLength = false;
   static constexpr bool kTouchesData = true;
-  explicit GatewayEngine(LcoreContext&) noexcept {}
-  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& ctx) noexcept {
-    return s.role == StreamRole::kLan ? encode_burst(pkts, n, ctx) : decode_burst(pkts, n, ctx);
+  static constexpr Lengths kLengths = Lengths::kRewritten;
+  explicit GatewayEngine(const EngineEnv& env) noexcept : env_(env) {}
+  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s) noexcept {
+    return s.role == StreamRole::kLan ? encode_burst(pkts, n, env_) : decode_burst(pkts, n, env_);
   }
+
+ private:
+  const EngineEnv& env_;
 };
 
 }  // namespace deltaplane::engines

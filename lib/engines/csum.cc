@@ -1,6 +1,7 @@
 #include "engines/csum.hh"
 
 #include <rte_ip.h>
+#include <rte_mbuf.h>
 
 #include <cstring>
 
@@ -85,9 +86,9 @@ static bool offload(rte_mbuf* m, uint8_t* d, const packet::Parsed& p, uint8_t bi
   return true;
 }
 
-uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& ctx) noexcept {
+uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, const Stream& s, const EngineEnv& env) noexcept {
   packet::Parsed parsed[kMaxBurst];
-  n = validate_and_compact(pkts, n, ctx, parsed);
+  n = validate_and_compact(pkts, n, env, parsed);
   Fixed f;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -104,11 +105,12 @@ uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& 
     }
     fix_frame(d, d, p, f);
   }
-  ctx.counters.csum_ipv4_checked.add(f.ip_checked);
-  ctx.counters.csum_ipv4_fixed.add(f.ip_fixed);
-  ctx.counters.csum_l4_checked.add(f.l4_checked);
-  ctx.counters.csum_l4_fixed.add(f.l4_fixed);
-  if (f.offloaded) ctx.counters.csum_offloaded.add(f.offloaded);
+  stats::LcoreCounters& c = *env.counters;
+  c.csum_ipv4_checked.add(f.ip_checked);
+  c.csum_ipv4_fixed.add(f.ip_fixed);
+  c.csum_l4_checked.add(f.l4_checked);
+  c.csum_l4_fixed.add(f.l4_fixed);
+  if (f.offloaded) c.csum_offloaded.add(f.offloaded);
   return n;
 }
 

@@ -6,21 +6,22 @@
 // validation are dropped by reason like in `validate`.
 #pragma once
 
-#include "engines/fwd_loop.hh"
+#include "engines/engine.hh"
 
 namespace deltaplane::engines {
 
-uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& ctx) noexcept;
+uint16_t csum_burst(rte_mbuf** pkts, uint16_t n, const Stream& s, const EngineEnv& env) noexcept;
 
 struct CsumEngine {
-  static constexpr const char* kName = "csum";
-  static constexpr bool kPreservesLength = false;  // drops invalid frames
-  static constexpr bool kOnlyDrops = true;         // fixes checksums in place, lengths kept
   static constexpr bool kTouchesData = true;
-  explicit CsumEngine(LcoreContext&) noexcept {}
-  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s, LcoreContext& ctx) noexcept {
-    return csum_burst(pkts, n, s, ctx);
+  static constexpr Lengths kLengths = Lengths::kDropsOnly;  // fixes checksums in place
+  explicit CsumEngine(const EngineEnv& env) noexcept : env_(env) {}
+  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s) noexcept {
+    return csum_burst(pkts, n, s, env_);
   }
+
+ private:
+  const EngineEnv& env_;
 };
 
 }  // namespace deltaplane::engines

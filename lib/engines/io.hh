@@ -1,16 +1,15 @@
 // io: forward frames untouched (testpmd's iofwd).
 #pragma once
 
-#include "engines/fwd_loop.hh"
+#include "engines/engine.hh"
 
 namespace deltaplane::engines {
 
 struct IoEngine {
-  static constexpr const char* kName = "io";
-  static constexpr bool kPreservesLength = true;
   static constexpr bool kTouchesData = false;
-  explicit IoEngine(LcoreContext&) noexcept {}
-  uint16_t process(rte_mbuf**, uint16_t n, const Stream&, LcoreContext&) noexcept { return n; }
+  static constexpr Lengths kLengths = Lengths::kUnchanged;
+  explicit IoEngine(const EngineEnv&) noexcept {}
+  uint16_t process(rte_mbuf**, uint16_t n, const Stream&) noexcept { return n; }
 };
 
 }  // namespace deltaplane::engines

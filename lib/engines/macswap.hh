@@ -6,20 +6,21 @@
 #include <rte_ether.h>
 #include <tmmintrin.h>
 
-#include "engines/fwd_loop.hh"
+#include "engines/burst_io.hh"
+#include "engines/engine.hh"
 
 namespace deltaplane::engines {
 
 struct MacswapEngine {
-  static constexpr const char* kName = "macswap";
-  static constexpr bool kPreservesLength = false;  // may drop runts
   static constexpr bool kTouchesData = true;
-  explicit MacswapEngine(LcoreContext&) noexcept {}
+  static constexpr Lengths kLengths = Lengths::kDropsOnly;  // runts
+  explicit MacswapEngine(const EngineEnv& env) noexcept : env_(env) {}
 
-  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&, LcoreContext& ctx) noexcept {
+  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&) noexcept {
     const __m128i swap = _mm_setr_epi8(6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5, 12, 13, 14, 15);
-    uint16_t kept = 0;
+    bool runts = false;
     for (uint16_t i = 0; i < n; ++i) {
+      if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
       rte_mbuf* m = pkts[i];
       auto* p = rte_pktmbuf_mtod(m, uint8_t*);
       if (m->data_len >= 16) [[likely]] {
@@ -31,15 +32,20 @@ struct MacswapEngine {
         eth->dst_addr = eth->src_addr;
         eth->src_addr = tmp;
       } else {
-        // Too short to hold two addresses: nothing sensible to swap.
-        rte_pktmbuf_free(m);
-        ctx.counters.drop(stats::DropReason::kRunt, 1);
-        continue;
+        runts = true;  // too short to hold two addresses: dropped below
       }
-      pkts[kept++] = m;
     }
-    return kept;
+    return runts ? drop_runts(pkts, n) : n;
   }
+
+ private:
+  [[gnu::cold, gnu::noinline]] uint16_t drop_runts(rte_mbuf** pkts, uint16_t n) noexcept {
+    stats::DropReason why[kMaxBurst];
+    for (uint16_t i = 0; i < n; ++i)
+      why[i] = pkts[i]->data_len < RTE_ETHER_HDR_LEN ? stats::DropReason::kRunt : kKeep;
+    return compact(pkts, n, why, *env_.counters);
+  }
+  const EngineEnv& env_;
 };
 
 }  // namespace deltaplane::engines

@@ -6,35 +6,33 @@
 
 namespace deltaplane::engines {
 
-namespace detail {
-
-unsigned enqueue_or_drop(LcoreContext& ctx, uint16_t r, rte_mbuf** pkts, unsigned n) noexcept {
-  PipelineLinks& pl = ctx.pipe;
-  runtime::Ring& ring = *pl.out_rings[r];
-  RingCounters& rc = pl.ring_counters[r];
+unsigned enqueue_or_drop(LcoreCore& core, RingOut& out, uint16_t r, rte_mbuf** pkts,
+                         unsigned n) noexcept {
+  runtime::Ring& ring = *out.rings[r];
+  RingCounters& rc = out.counters[r];
   unsigned free_space = 0;
   unsigned done = ring.enqueue_burst(pkts, n, &free_space);
   if (done < n) [[unlikely]] {
     rc.full_events.add(1);
-    if (pl.backpressure == config::Backpressure::kBlock) {
+    if (out.backpressure == config::Backpressure::kBlock) {
       // Wait for the consumer (which always drains: workers and TX lcores run
       // until their upstream is done). Meanwhile this RX lcore does not poll,
       // so the overload stays in the NIC's RX ring, counted as missed.
       while (done < n) {
-        if (pl.while_blocked) pl.while_blocked(pl.while_blocked_arg);
+        if (out.while_blocked) out.while_blocked(out.while_blocked_arg);
         rte_pause();
         done += ring.enqueue_burst(pkts + done, n - done, &free_space);
       }
     }
-    const bool retry = pl.backpressure == config::Backpressure::kRetry;
-    for (uint32_t t = 0; retry && t < pl.ring_retries && done < n; ++t) {
+    const bool retry = out.backpressure == config::Backpressure::kRetry;
+    for (uint32_t t = 0; retry && t < out.retries && done < n; ++t) {
       rte_pause();
       done += ring.enqueue_burst(pkts + done, n - done, &free_space);
     }
     if (done < n) {
       rte_pktmbuf_free_bulk(pkts + done, n - done);
       rc.dropped.add(n - done);
-      ctx.counters.drop(stats::DropReason::kRingFull, n - done);
+      core.counters.drop(stats::DropReason::kRingFull, n - done);
     }
   }
   rc.enqueued.add(done);
@@ -42,8 +40,6 @@ unsigned enqueue_or_drop(LcoreContext& ctx, uint16_t r, rte_mbuf** pkts, unsigne
   if (used > rc.high_water.load()) rc.high_water.add(used - rc.high_water.load());
   return done;
 }
-
-}  // namespace detail
 
 namespace {
 
@@ -82,21 +78,13 @@ struct TxScratch {
 };
 
 // One pass over an RX lcore's queues: admit, stamp, dispatch to workers.
-inline void rx_step(LcoreContext& ctx, RxScratch& x) noexcept {
-  PipelineLinks& pl = ctx.pipe;
-  const uint16_t burst = ctx.burst;
-  const uint16_t workers = pl.nb_out_rings;
-  for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
-    const Stream& s = ctx.streams[si];
-    stats::StreamCounters& sc = ctx.stream_counters[si];
-    uint16_t n = rte_eth_rx_burst(s.rx_port, s.rx_queue, x.pkts, burst);
-    ctx.counters.polls.add(1);
-    if (n == 0) [[unlikely]] {
-      ctx.counters.empty_polls.add(1);
-      continue;
-    }
+inline void rx_step(RxStageContext& ctx, RxScratch& x) noexcept {
+  const uint16_t workers = ctx.out.nb;
+  for (uint16_t si = 0; si < ctx.streams.nb; ++si) {
+    const Stream& s = ctx.streams.streams[si];
     uint64_t bytes;
-    n = detail::admit<false>(x.pkts, n, sc, ctx, bytes);
+    const uint16_t n =
+        rx_admit<false>(s, x.pkts, ctx.core, ctx.io, ctx.streams.counters[si], bytes);
     if (n == 0) [[unlikely]]
       continue;
     const uint64_t now = rte_rdtsc();
@@ -104,74 +92,58 @@ inline void rx_step(LcoreContext& ctx, RxScratch& x) noexcept {
       x.out_n[w] = 0;
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = x.pkts[i];
-      if (!s.stamped) runtime::rx_tsc(m, pl.tsc_offset) = now;  // else: arrival time
+      if (!s.stamped) runtime::rx_tsc(m, ctx.io.tsc_offset) = now;  // else: arrival time
       m->port = s.rx_port;
       const uint16_t w = static_cast<uint16_t>(flow_hash_of(m) % workers);
       x.out[w][x.out_n[w]++] = m;
     }
     for (uint16_t w = 0; w < workers; ++w)
-      if (x.out_n[w]) detail::enqueue_or_drop(ctx, w, x.out[w], x.out_n[w]);
+      if (x.out_n[w]) enqueue_or_drop(ctx.core, ctx.out, w, x.out[w], x.out_n[w]);
   }
 }
 
 // One dequeue from a TX lcore's ring, sent per port; returns frames dequeued.
-inline unsigned tx_step(LcoreContext& ctx, TxScratch& x) noexcept {
-  PipelineLinks& pl = ctx.pipe;
-  const unsigned n = pl.in_ring->dequeue_burst(x.in, ctx.burst);
+inline unsigned tx_step(TxStageContext& ctx, TxScratch& x) noexcept {
+  const unsigned n = ctx.in->dequeue_burst(x.in, ctx.core.burst);
   if (n == 0) return 0;
   const uint64_t now = rte_rdtsc();
-  for (uint16_t si = 0; si < ctx.nb_streams; ++si)
+  for (uint16_t si = 0; si < ctx.streams.nb; ++si)
     x.cnt[si] = 0;
   for (unsigned i = 0; i < n; ++i) {
     rte_mbuf* m = x.in[i];
-    ctx.latency.record(now - runtime::rx_tsc(m, pl.tsc_offset));
+    ctx.latency.record(now - runtime::rx_tsc(m, ctx.io.tsc_offset));
     // Streams of a TX lcore are its ports (usually one or two): find it.
     uint16_t si = 0;
-    while (si + 1 < ctx.nb_streams && ctx.streams[si].tx_port != m->port)
+    while (si + 1 < ctx.streams.nb && ctx.streams.streams[si].tx_port != m->port)
       ++si;
     x.by_stream[si][x.cnt[si]++] = m;
   }
-  for (uint16_t si = 0; si < ctx.nb_streams; ++si) {
-    if (!x.cnt[si]) continue;
-    const Stream& s = ctx.streams[si];
-    rte_mbuf** pkts = x.by_stream[si];
-    if (ctx.control->link_down[s.tx_port].load(std::memory_order_relaxed)) [[unlikely]] {
-      detail::drop_link_down(pkts, x.cnt[si], ctx);
-      continue;
-    }
-    uint64_t bytes = 0;
-    for (uint16_t i = 0; i < x.cnt[si]; ++i)
-      bytes += pkts[i]->pkt_len;
-    const uint16_t sent = rte_eth_tx_burst(s.tx_port, s.tx_queue, pkts, x.cnt[si]);
-    if (sent == x.cnt[si]) [[likely]] {
-      ctx.stream_counters[si].tx_packets.add(sent);
-      ctx.stream_counters[si].tx_bytes.add(bytes);
-    } else {
-      detail::finish_tx(s, pkts, x.cnt[si], sent, bytes, ctx);
-    }
-  }
+  for (uint16_t si = 0; si < ctx.streams.nb; ++si)
+    if (x.cnt[si])
+      tx_send(ctx.streams.streams[si], x.by_stream[si], x.cnt[si],
+              total_length(x.by_stream[si], x.cnt[si]), ctx.core, ctx.io, ctx.streams.counters[si]);
   return n;
 }
 
 // A TX lcore is done once its upstream stage is and its ring is empty.
-inline bool tx_drained(const LcoreContext& ctx) noexcept {
-  return ctx.pipe.upstream_done->load(std::memory_order_acquire) && ctx.pipe.in_ring->count() == 0;
+inline bool tx_drained(const TxStageContext& ctx) noexcept {
+  return ctx.upstream_done->load(std::memory_order_acquire) && ctx.in->count() == 0;
 }
 
 }  // namespace
 
 int pipeline_rx_main(void* arg) noexcept {
-  LcoreContext& ctx = *static_cast<LcoreContext*>(arg);
+  RxStageContext& ctx = *static_cast<RxStageContext*>(arg);
   RxScratch x;
-  detail::RunGate gate(ctx);
+  RunGate gate(ctx.core);
   while (gate.pass())
     rx_step(ctx, x);
-  ctx.stage_done.store(true, std::memory_order_release);
+  ctx.core.stage_done.store(true, std::memory_order_release);
   return 0;
 }
 
 int pipeline_tx_main(void* arg) noexcept {
-  LcoreContext& ctx = *static_cast<LcoreContext*>(arg);
+  TxStageContext& ctx = *static_cast<TxStageContext*>(arg);
   TxScratch x;
   while (true) {
     if (tx_step(ctx, x) == 0) {
@@ -179,28 +151,28 @@ int pipeline_tx_main(void* arg) noexcept {
       rte_pause();
     }
   }
-  ctx.stage_done.store(true, std::memory_order_release);
+  ctx.core.stage_done.store(true, std::memory_order_release);
   return 0;
 }
 
 int pipeline_io_main(void* arg) noexcept {
   IoLcore& io = *static_cast<IoLcore*>(arg);
-  LcoreContext& rx = *io.rx;
-  LcoreContext& tx = *io.tx;
+  RxStageContext& rx = *io.rx;
+  TxStageContext& tx = *io.tx;
   RxScratch rx_x;
   TxScratch tx_x;
   // Blocked on a full worker ring, the I/O lcore keeps sending: the workers
   // may themselves wait for room in the ring this lcore drains.
   struct TxSide {
-    LcoreContext* ctx;
+    TxStageContext* ctx;
     TxScratch* x;
   } tx_side{&tx, &tx_x};
-  rx.pipe.while_blocked = [](void* a) noexcept {
+  rx.out.while_blocked = [](void* a) noexcept {
     auto* t = static_cast<TxSide*>(a);
     tx_step(*t->ctx, *t->x);
   };
-  rx.pipe.while_blocked_arg = &tx_side;
-  detail::RunGate gate(rx);
+  rx.out.while_blocked_arg = &tx_side;
+  RunGate gate(rx.core);
   bool rx_on = true;
   while (true) {
     if (rx_on) {
@@ -210,7 +182,7 @@ int pipeline_io_main(void* arg) noexcept {
         rx_step(rx, rx_x);
       } else if (st == RunState::kStopping) {
         rx_on = false;
-        rx.stage_done.store(true, std::memory_order_release);
+        rx.core.stage_done.store(true, std::memory_order_release);
       }
     }
     if (tx_step(tx, tx_x) == 0 && !rx_on) {
@@ -218,7 +190,8 @@ int pipeline_io_main(void* arg) noexcept {
       rte_pause();
     }
   }
-  tx.stage_done.store(true, std::memory_order_release);
+  rx.out.while_blocked = nullptr;  // tx_side lives on this stack
+  tx.core.stage_done.store(true, std::memory_order_release);
   return 0;
 }
 

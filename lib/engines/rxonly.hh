@@ -1,20 +1,24 @@
 // rxonly: receive and free (a sink, as testpmd's rxonly), counted as "consumed".
 #pragma once
 
-#include "engines/fwd_loop.hh"
+#include <rte_mbuf.h>
+
+#include "engines/engine.hh"
 
 namespace deltaplane::engines {
 
 struct RxonlyEngine {
-  static constexpr const char* kName = "rxonly";
-  static constexpr bool kPreservesLength = true;
   static constexpr bool kTouchesData = false;
-  explicit RxonlyEngine(LcoreContext&) noexcept {}
-  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&, LcoreContext& ctx) noexcept {
+  static constexpr Lengths kLengths = Lengths::kDropsOnly;
+  explicit RxonlyEngine(const EngineEnv& env) noexcept : env_(env) {}
+  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&) noexcept {
     rte_pktmbuf_free_bulk(pkts, n);
-    ctx.counters.drop(stats::DropReason::kConsumed, n);
+    env_.drop(stats::DropReason::kConsumed, n);
     return 0;
   }
+
+ private:
+  const EngineEnv& env_;
 };
 
 }  // namespace deltaplane::engines

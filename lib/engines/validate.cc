@@ -1,5 +1,9 @@
 #include "engines/validate.hh"
 
+#include <rte_mbuf.h>
+
+#include "engines/burst_io.hh"
+
 namespace deltaplane::engines {
 
 namespace {
@@ -18,7 +22,7 @@ namespace {
 
 }  // namespace
 
-uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
+uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, const EngineEnv& env,
                               packet::Parsed* parsed) noexcept {
   packet::Verdict verdict[kMaxBurst];
   packet::Parsed* out = parsed;  // null: verdicts only
@@ -31,12 +35,12 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
     len[i] = m->data_len;  // == pkt_len unless chained; chained ones are redone below
     chained |= m->nb_segs > 1;
   }
-  packet::Options options = ctx.validate_options;
+  packet::Options options = env.validate_options;
   // NIC hints: when the port checked every IPv4 header checksum of the burst
   // and found it good, the validator need not sum them again (the verdicts
   // are the same; any frame without the flag keeps the check). Ports without
   // RX checksum offload never set the flags, so their lcores skip the scan.
-  if (ctx.rx_csum_flags) [[unlikely]] {
+  if (env.rx_csum_flags) [[unlikely]] {
     uint64_t ip_good = RTE_MBUF_F_RX_IP_CKSUM_GOOD, l4_good = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
     for (uint16_t i = 0; i < n; ++i) {
       ip_good &= pkts[i]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
@@ -52,14 +56,14 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-  ctx.validator->validate_burst(data, len, n, options, verdict, out);
+  env.validator->validate_burst(data, len, n, options, verdict, out);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
   if (chained) [[unlikely]] {
     for (uint16_t i = 0; i < n; ++i)
       if (pkts[i]->nb_segs > 1)
-        validate_chained(pkts[i], ctx.validate_options, &verdict[i], out ? &out[i] : nullptr);
+        validate_chained(pkts[i], env.validate_options, &verdict[i], out ? &out[i] : nullptr);
   }
   // The usual burst is all valid (kOk is 0): one OR over the verdicts and done.
   uint8_t any_bad = 0;
@@ -67,17 +71,16 @@ uint16_t validate_and_compact(rte_mbuf** pkts, uint16_t n, LcoreContext& ctx,
     any_bad |= static_cast<uint8_t>(verdict[i]);
   if (any_bad == 0) [[likely]]
     return n;
+  // Rare: drop the invalid ones (and move the Parsed of the kept ones along).
+  stats::DropReason why[kMaxBurst];
   uint16_t kept = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    if (verdict[i] == packet::Verdict::kOk) {
-      if (parsed && kept != i) parsed[kept] = parsed[i];
-      pkts[kept++] = pkts[i];
-    } else {
-      rte_pktmbuf_free(pkts[i]);
-      ctx.counters.drop(stats::drop_reason_for(verdict[i]), 1);
-    }
+    const bool ok = verdict[i] == packet::Verdict::kOk;
+    why[i] = ok ? kKeep : stats::drop_reason_for(verdict[i]);
+    if (ok && parsed && kept != i) parsed[kept] = parsed[i];
+    kept += ok;
   }
-  return kept;
+  return compact(pkts, n, why, *env.counters);
 }
 
 }  // namespace deltaplane::engines

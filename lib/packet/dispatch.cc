@@ -15,18 +15,6 @@ constexpr BurstValidator kValidators[] = {
 
 }  // namespace
 
-std::string_view simd_level_name(SimdLevel level) noexcept {
-  const auto i = static_cast<size_t>(level);
-  return i < std::size(kValidators) ? kValidators[i].name : "invalid";
-}
-
-SimdLevel best_simd_level() noexcept {
-  __builtin_cpu_init();  // needed if called before constructors ran
-  if (__builtin_cpu_supports("avx2")) return SimdLevel::kAvx2;
-  if (__builtin_cpu_supports("sse4.2")) return SimdLevel::kSse42;
-  return SimdLevel::kScalar;
-}
-
 const BurstValidator& burst_validator(SimdLevel level) noexcept {
   const SimdLevel best = best_simd_level();
   if (static_cast<uint8_t>(level) > static_cast<uint8_t>(best)) level = best;

@@ -11,6 +11,8 @@
 // None of them allocates, throws, or reads outside [data, data + len).
 #pragma once
 
+#include "base/simd.hh"
+
 #include <cstdint>
 #include <string_view>
 
@@ -34,14 +36,6 @@ Verdict validate_reference(const uint8_t* data, uint32_t len, const Options& opt
 
 // Fast scalar validation of one frame (no CPU-specific instructions).
 Verdict validate(const uint8_t* data, uint32_t len, const Options& opt, Parsed* out) noexcept;
-
-enum class SimdLevel : uint8_t { kScalar = 0, kSse42 = 1, kAvx2 = 2 };
-
-std::string_view simd_level_name(SimdLevel level) noexcept;  // "scalar", "sse42", "avx2"
-
-// Highest level this CPU supports (__builtin_cpu_supports). The runtime layer
-// may instead derive a level from DPDK's CPU flags and pass that in.
-SimdLevel best_simd_level() noexcept;
 
 // Validates n frames: out_verdicts[i] and out_parsed[i] for frame i
 // (data[i], len[i]). All arrays hold at least n elements; out_parsed may be

@@ -174,4 +174,37 @@ PipelinePlan plan_pipeline(const std::vector<PortInfo>& ports,
   return p;
 }
 
+Placement placement_of(const PipelinePlan& plan) {
+  Placement placement;
+  placement.queues = plan.queues;
+  placement.warnings = plan.warnings;
+  for (const auto* stage : {&plan.rx, &plan.work, &plan.tx})
+    for (const auto& l : *stage)
+      if (std::none_of(placement.lcores.begin(), placement.lcores.end(),
+                       [&](const auto& x) { return x.lcore == l.lcore; }))  // I/O lcores once
+        placement.lcores.push_back({l.lcore, l.socket, l.rx_streams});
+  return placement;
+}
+
+std::string describe(const PipelinePlan& p) {
+  std::string s = "  pipeline:";
+  for (const auto* stage : {&p.rx, &p.work, &p.tx})
+    for (const auto& l : *stage)
+      s += " " + std::string(stage_role_name(l.role)) + ":" + std::to_string(l.lcore);
+  s += "\n";
+  for (const auto* rings : {&p.work_rings, &p.tx_rings})
+    for (const auto& r : *rings)
+      s += "  ring " + r.name + ": " + std::to_string(r.producers) + " producer(s) -> " +
+           std::string(stage_role_name(r.consumer_role)) + " lcore " +
+           std::to_string(r.consumer_lcore) + ", " + (r.single_producer() ? "SP/SC" : "MP/SC") +
+           ", socket " + std::to_string(r.socket) + "\n";
+  for (const auto& t : p.tx) {
+    s += "  TX lcore " + std::to_string(t.lcore) + " sends on ports";
+    for (auto port : t.tx_ports)
+      s += " " + std::to_string(port) + "/0";
+    s += "\n";
+  }
+  return s;
+}
+
 }  // namespace deltaplane::runtime

@@ -55,4 +55,11 @@ StageSpec parse_stages(std::string_view text);
 PipelinePlan plan_pipeline(const std::vector<PortInfo>& ports,
                            const std::vector<LcoreInfo>& workers, const config::AppConfig& cfg);
 
+// The plan as a placement: every stage lcore once (an I/O lcore once), with
+// the RX queues it polls; the ports' queue counts; the plan's warnings.
+Placement placement_of(const PipelinePlan& plan);
+
+// Roles, rings and TX ports in a few lines (--print-topology).
+std::string describe(const PipelinePlan& plan);
+
 }  // namespace deltaplane::runtime

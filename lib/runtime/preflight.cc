@@ -1,5 +1,7 @@
 #include "runtime/preflight.hh"
 
+#include "base/error.hh"
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -208,6 +210,30 @@ std::string Preflight::format() const {
     o += "\n";
   }
   return o;
+}
+
+std::string Preflight::json() const {
+  JsonWriter w;
+  w.begin_object();
+  write_json(w);
+  w.end_object();
+  return w.str();
+}
+
+void Preflight::throw_if_fatal() const {
+  for (const auto& f : findings_)
+    if (f.level == Level::kFatal)
+      throw Error("preflight: " + f.topic + ": " + f.message +
+                  (f.fix.empty() ? "" : " — fix: " + f.fix));
+}
+
+std::vector<Finding> check_numa(const Placement& placement, const std::vector<PortInfo>& ports) {
+  for (const auto& l : placement.lcores)
+    for (const auto& st : l.streams)
+      for (const auto& p : ports)
+        if (p.id == st.rx_port && p.socket >= 0 && p.socket != l.socket) return {};
+  return {
+      {Level::kOk, "numa", "every forwarding lcore is on the NUMA node of the ports it polls", ""}};
 }
 
 void Preflight::write_json(JsonWriter& w) const {

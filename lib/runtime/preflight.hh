@@ -4,6 +4,8 @@
 // Facts are read from a sysfs root that tests can point at a fake tree.
 #pragma once
 
+#include "runtime/placement.hh"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -48,6 +50,10 @@ struct MemoryPlan {
 std::vector<Finding> check_hugepages(const SystemFacts& f, const MemoryPlan& plan);
 std::vector<Finding> check_cpus(const SystemFacts& f, const std::vector<unsigned>& worker_cpus);
 
+// Whether every forwarding lcore is on the NUMA node of the ports it polls
+// (cross-node placements are warned about by placement itself).
+std::vector<Finding> check_numa(const Placement& placement, const std::vector<PortInfo>& ports);
+
 class Preflight {
  public:
   void add(Finding f) { findings_.push_back(std::move(f)); }
@@ -58,6 +64,9 @@ class Preflight {
   const std::vector<Finding>& findings() const noexcept { return findings_; }
   std::string format() const;
   void write_json(JsonWriter& w) const;
+  std::string json() const;  // {"ok": ..., "findings": [...]}
+  // Throws Error with the first fatal finding and its fix.
+  void throw_if_fatal() const;
 
  private:
   std::vector<Finding> findings_;

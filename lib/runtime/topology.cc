@@ -2,6 +2,7 @@
 
 #include <hwloc.h>
 #include <numa.h>
+#include <rte_lcore.h>
 
 #include <memory>
 
@@ -80,6 +81,33 @@ std::string Topology::describe() const {
                   " core(s), " + std::to_string(pus_) + " CPU(s)\n";
   for (size_t n = 0; n < node_cpus_.size(); ++n)
     s += "  NUMA node " + std::to_string(n) + ": CPUs " + cpu_ranges(node_cpus_[n]) + "\n";
+  return s;
+}
+
+unsigned first_cpu_of_lcore(unsigned lcore) {
+  rte_cpuset_t set = rte_lcore_cpuset(lcore);
+  for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) return c;
+  return 0;
+}
+
+std::string describe_placement(const Placement& pl, const Topology& topo,
+                               const std::vector<NamedPort>& ports) {
+  std::string s = topo.describe();
+  for (const auto& p : ports)
+    s += "  port " + std::to_string(p.id) + " (" + p.name + "): socket " +
+         (p.socket < 0 ? std::string("any") : std::to_string(p.socket)) + "\n";
+  for (const auto& l : pl.lcores) {
+    const unsigned cpu = first_cpu_of_lcore(l.lcore);
+    s += "  lcore " + std::to_string(l.lcore) + " -> cpu " + std::to_string(cpu) + " (NUMA node " +
+         std::to_string(topo.numa_node_of_cpu(cpu)) + ", EAL socket " + std::to_string(l.socket) +
+         "):";
+    if (l.streams.empty()) s += " idle";
+    for (const auto& st : l.streams)
+      s += " [rx " + std::to_string(st.rx_port) + "/" + std::to_string(st.rx_queue) + " -> tx " +
+           std::to_string(st.tx_port) + "/" + std::to_string(st.tx_queue) + "]";
+    s += "\n";
+  }
   return s;
 }
 

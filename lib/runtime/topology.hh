@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/placement.hh"
+
 namespace deltaplane::runtime {
 
 class Topology {
@@ -23,5 +25,18 @@ class Topology {
   std::vector<std::vector<unsigned>> node_cpus_;  // index: NUMA node
   std::vector<int> cpu_node_;                     // index: OS CPU number
 };
+
+// The first CPU an EAL lcore may run on.
+unsigned first_cpu_of_lcore(unsigned lcore);
+
+// --print-topology: the machine, every port's socket, and which CPU and NUMA
+// node each lcore landed on with the queues it polls and sends through.
+struct NamedPort {
+  uint16_t id = 0;
+  std::string name;
+  int socket = -1;
+};
+std::string describe_placement(const Placement& pl, const Topology& topo,
+                               const std::vector<NamedPort>& ports);
 
 }  // namespace deltaplane::runtime

@@ -33,18 +33,30 @@ struct alignas(64) StreamCounters {
   Counter tx_bytes;
 };
 
-// Per-lcore drop counters by reason plus loop health figures.
+// Per-lcore figures besides drops, X(name, help): loop health, --cycles, csum.
+#define DELTAPLANE_LCORE_COUNTERS(X)                                     \
+  X(polls, "rx_burst calls")                                             \
+  X(empty_polls, "rx_burst calls that returned nothing")                 \
+  X(cycles_rx, "--cycles: TSC cycles in RX and admit, non-empty bursts") \
+  X(cycles_engine, "--cycles: TSC cycles in the engine")                 \
+  X(cycles_tx, "--cycles: TSC cycles in TX")                             \
+  X(cycles_packets, "--cycles: frames of the measured bursts")           \
+  X(csum_ipv4_checked, "csum: IPv4 header checksums looked at")          \
+  X(csum_ipv4_fixed, "csum: ... rewritten because they were wrong")      \
+  X(csum_l4_checked, "csum: TCP/UDP checksums looked at")                \
+  X(csum_l4_fixed, "csum: ... rewritten because they were wrong")        \
+  X(csum_offloaded, "csum: frames whose checksums the NIC fills on TX")
+
+// Per-lcore drop counters by reason plus the figures above.
 struct alignas(64) LcoreCounters {
   std::array<Counter, kDropReasonCount> drops;
-  Counter polls;        // rx_burst calls
-  Counter empty_polls;  // rx_burst calls that returned nothing
-  // --cycles: TSC cycles spent per stage of non-empty bursts, and their frames
-  Counter cycles_rx, cycles_engine, cycles_tx, cycles_packets;
-  // csum engine: checksums looked at and rewritten because they were wrong
-  Counter csum_ipv4_checked, csum_ipv4_fixed, csum_l4_checked, csum_l4_fixed;
-  Counter csum_offloaded;  // frames whose checksums the NIC fills on TX
+#define DELTAPLANE_X(name, help) Counter name;
+  DELTAPLANE_LCORE_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
 
-  void drop(DropReason r, uint64_t n) noexcept { drops[static_cast<size_t>(r)].add(n); }
+  void drop(DropReason r, uint64_t n) noexcept {
+    drops[static_cast<size_t>(r)].add(n);
+  }
 };
 
 // Delta codec counters of one lcore (encode, decode and gateway engines).

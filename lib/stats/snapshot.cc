@@ -43,6 +43,87 @@ uint64_t Snapshot::dropped() const noexcept {
   return std::accumulate(drops.begin(), drops.end(), uint64_t{0});
 }
 
+void LcoreTotals::add(const LcoreCounters& c) noexcept {
+#define DELTAPLANE_X(name, help) name += c.name.load();
+  DELTAPLANE_LCORE_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+}
+void LcoreTotals::add(const LcoreTotals& t) noexcept {
+#define DELTAPLANE_X(name, help) name += t.name;
+  DELTAPLANE_LCORE_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+}
+void LcoreTotals::subtract(const LcoreTotals& t) noexcept {
+#define DELTAPLANE_X(name, help) name -= t.name;
+  DELTAPLANE_LCORE_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+}
+
+void add_lcore(Snapshot& s, unsigned lcore, int socket, const LcoreCounters& c,
+               const StreamView* streams, size_t nb_streams) {
+  LcoreSnapshot ls;
+  ls.lcore = lcore;
+  ls.socket = socket;
+  ls.counters.add(c);
+  for (size_t i = 0; i < nb_streams; ++i) {
+    const StreamView& v = streams[i];
+    const uint64_t rx = v.counters->rx_packets.load(), tx = v.counters->tx_packets.load();
+    ls.rx_packets += rx;
+    ls.tx_packets += tx;
+    for (auto& p : s.ports) {
+      if (p.port == v.rx_port) {
+        p.rx_packets += rx;
+        p.rx_bytes += v.counters->rx_bytes.load();
+      }
+      if (p.port == v.tx_port) {
+        p.tx_packets += tx;
+        p.tx_bytes += v.counters->tx_bytes.load();
+      }
+    }
+  }
+  for (size_t r = 0; r < kDropReasonCount; ++r) {
+    const uint64_t d = c.drops[r].load();
+    s.drops[r] += d;
+    ls.drops += d;
+  }
+  s.totals.add(ls.counters);
+  for (auto& o : s.lcores)
+    if (o.lcore == lcore) {
+      o.rx_packets += ls.rx_packets;
+      o.tx_packets += ls.tx_packets;
+      o.drops += ls.drops;
+      o.counters.add(ls.counters);
+      return;
+    }
+  s.lcores.push_back(ls);
+}
+
+Snapshot subtract(const Snapshot& now, const Snapshot& base) {
+  Snapshot d = now;
+  if (base.ports.size() != now.ports.size() || base.lcores.size() != now.lcores.size()) return d;
+  d.elapsed_s = now.elapsed_s - base.elapsed_s;
+  for (size_t i = 0; i < d.ports.size(); ++i) {
+#define DELTAPLANE_X(name) d.ports[i].name -= base.ports[i].name;
+    DELTAPLANE_PORT_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+  }
+  for (size_t i = 0; i < d.lcores.size(); ++i) {
+    auto& l = d.lcores[i];
+    const auto& b = base.lcores[i];
+    l.rx_packets -= b.rx_packets;
+    l.tx_packets -= b.tx_packets;
+    l.drops -= b.drops;
+    l.counters.subtract(b.counters);
+  }
+  for (size_t r = 0; r < d.drops.size(); ++r)
+    d.drops[r] -= base.drops[r];
+#define DELTAPLANE_X(name, help) d.codec.name -= base.codec.name;
+  DELTAPLANE_CODEC_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+  d.totals.subtract(base.totals);
+  return d;
+}
+
 void CodecSnapshot::add(const CodecCounters& c) noexcept {
 #define DELTAPLANE_X(name, help) name += c.name.load();
   DELTAPLANE_CODEC_COUNTERS(DELTAPLANE_X)
@@ -120,8 +201,7 @@ std::string format_periodic(const Snapshot& now, const Snapshot& prev) {
     const PortSnapshot zero{};
     const auto& q = i < prev.ports.size() ? prev.ports[i] : zero;
     o += fmt("  %-6u %-16.16s %14llu %14llu %10.3f %10.3f %9.3f %9.3f %12llu\n", p.port,
-             p.name.c_str(),
-             (unsigned long long)p.rx_packets, (unsigned long long)p.tx_packets,
+             p.name.c_str(), (unsigned long long)p.rx_packets, (unsigned long long)p.tx_packets,
              rate(p.rx_packets, q.rx_packets, dt) / 1e6, rate(p.tx_packets, q.tx_packets, dt) / 1e6,
              rate(p.rx_bytes, q.rx_bytes, dt) * 8 / 1e9, rate(p.tx_bytes, q.tx_bytes, dt) * 8 / 1e9,
              (unsigned long long)(p.hw_imissed + p.hw_rx_nombuf));
@@ -132,7 +212,8 @@ std::string format_periodic(const Snapshot& now, const Snapshot& prev) {
     const auto& l = now.lcores[i];
     const LcoreSnapshot zero{};
     const auto& q = i < prev.lcores.size() ? prev.lcores[i] : zero;
-    uint64_t polls = l.polls - q.polls, empty = l.empty_polls - q.empty_polls;
+    uint64_t polls = l.counters.polls - q.counters.polls,
+             empty = l.counters.empty_polls - q.counters.empty_polls;
     o += fmt("  %-6u %14llu %14llu %10.3f %10llu %12.1f\n", l.lcore,
              (unsigned long long)l.rx_packets, (unsigned long long)l.tx_packets,
              rate(l.rx_packets, q.rx_packets, dt) / 1e6, (unsigned long long)l.drops,
@@ -149,8 +230,9 @@ std::string format_periodic(const Snapshot& now, const Snapshot& prev) {
     const double in = rate(now.codec.enc_bytes_in, prev.codec.enc_bytes_in, dt) * 8 / 1e9;
     const double out = rate(now.codec.enc_bytes_out, prev.codec.enc_bytes_out, dt) * 8 / 1e9;
     if (in > 0)
-      o += fmt("  WAN: %.3f Gbit/s of LAN frames sent as %.3f Gbit/s (%.1f%%), saving %.3f Gbit/s\n",
-               in, out, 100.0 * out / in, in - out);
+      o +=
+          fmt("  WAN: %.3f Gbit/s of LAN frames sent as %.3f Gbit/s (%.1f%%), saving %.3f Gbit/s\n",
+              in, out, 100.0 * out / in, in - out);
   }
   o += format_pipeline(now);
   return o;
@@ -186,22 +268,23 @@ std::string format_summary(const Snapshot& s) {
            static_cast<double>(s.rx_bytes()) * 8 / t / 1e9);
   if (s.codec.active) o += format_codec(s.codec);
   o += format_pipeline(s);
-  if (s.cycles_packets) {
-    const double n = static_cast<double>(s.cycles_packets);
+  const LcoreTotals& lt = s.totals;
+  if (lt.cycles_packets) {
+    const double n = static_cast<double>(lt.cycles_packets);
     o += fmt(
         "  cycles per packet: rx+admit %.1f, engine %.1f, tx %.1f, total %.1f (TSC, --cycles)\n",
-        static_cast<double>(s.cycles_rx) / n, static_cast<double>(s.cycles_engine) / n,
-        static_cast<double>(s.cycles_tx) / n,
-        static_cast<double>(s.cycles_rx + s.cycles_engine + s.cycles_tx) / n);
+        static_cast<double>(lt.cycles_rx) / n, static_cast<double>(lt.cycles_engine) / n,
+        static_cast<double>(lt.cycles_tx) / n,
+        static_cast<double>(lt.cycles_rx + lt.cycles_engine + lt.cycles_tx) / n);
   }
-  if (s.csum_offloaded)
+  if (lt.csum_offloaded)
     o += fmt("  checksums: %llu frames left to the NIC's TX checksum offload\n",
-             (unsigned long long)s.csum_offloaded);
-  if (s.csum_ipv4_checked || s.csum_l4_checked)
+             (unsigned long long)lt.csum_offloaded);
+  if (lt.csum_ipv4_checked || lt.csum_l4_checked)
     o +=
         fmt("  checksums: IPv4 header %llu checked, %llu fixed; TCP/UDP %llu checked, %llu fixed\n",
-            (unsigned long long)s.csum_ipv4_checked, (unsigned long long)s.csum_ipv4_fixed,
-            (unsigned long long)s.csum_l4_checked, (unsigned long long)s.csum_l4_fixed);
+            (unsigned long long)lt.csum_ipv4_checked, (unsigned long long)lt.csum_ipv4_fixed,
+            (unsigned long long)lt.csum_l4_checked, (unsigned long long)lt.csum_l4_fixed);
   o += "  accounting: " + account(s).describe() + "\n";
   return o;
 }
@@ -253,42 +336,37 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
         .value("max", l.ns.max)
         .end_object();
   w.end_object();
-  if (s.cycles_packets) {
-    const double n = static_cast<double>(s.cycles_packets);
+  const LcoreTotals& t = s.totals;
+  if (t.cycles_packets) {
+    const double n = static_cast<double>(t.cycles_packets);
     w.begin_object("cycles_per_packet")
-        .value("rx", static_cast<double>(s.cycles_rx) / n)
-        .value("engine", static_cast<double>(s.cycles_engine) / n)
-        .value("tx", static_cast<double>(s.cycles_tx) / n)
+        .value("rx", static_cast<double>(t.cycles_rx) / n)
+        .value("engine", static_cast<double>(t.cycles_engine) / n)
+        .value("tx", static_cast<double>(t.cycles_tx) / n)
         .end_object();
   }
   w.begin_object("checksums")
-      .value("ipv4_checked", s.csum_ipv4_checked)
-      .value("ipv4_fixed", s.csum_ipv4_fixed)
-      .value("l4_checked", s.csum_l4_checked)
-      .value("l4_fixed", s.csum_l4_fixed)
-      .value("offloaded", s.csum_offloaded)
+      .value("ipv4_checked", t.csum_ipv4_checked)
+      .value("ipv4_fixed", t.csum_ipv4_fixed)
+      .value("l4_checked", t.csum_l4_checked)
+      .value("l4_fixed", t.csum_l4_fixed)
+      .value("offloaded", t.csum_offloaded)
       .end_object();
   w.begin_object("drops");
   for (size_t r = 0; r < kDropReasonCount; ++r)
     if (is_reported(r)) w.value(kDropReasonNames[r], s.drops[r]);
   w.end_object();
   w.begin_array("ports");
-  for (const auto& p : s.ports)
+  for (const auto& p : s.ports) {
     w.begin_object()
         .value("port", unsigned{p.port})
         .value("name", p.name)
-        .value("socket", p.socket)
-        .value("rx_packets", p.rx_packets)
-        .value("rx_bytes", p.rx_bytes)
-        .value("tx_packets", p.tx_packets)
-        .value("tx_bytes", p.tx_bytes)
-        .value("hw_ipackets", p.hw_ipackets)
-        .value("hw_opackets", p.hw_opackets)
-        .value("hw_imissed", p.hw_imissed)
-        .value("hw_ierrors", p.hw_ierrors)
-        .value("hw_oerrors", p.hw_oerrors)
-        .value("hw_rx_nombuf", p.hw_rx_nombuf)
-        .end_object();
+        .value("socket", p.socket);
+#define DELTAPLANE_X(name) w.value(#name, p.name);
+    DELTAPLANE_PORT_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+    w.end_object();
+  }
   w.end_array();
   w.begin_array("mempools");
   for (const auto& m : s.pools)
@@ -307,8 +385,8 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
         .value("rx_packets", l.rx_packets)
         .value("tx_packets", l.tx_packets)
         .value("drops", l.drops)
-        .value("polls", l.polls)
-        .value("empty_polls", l.empty_polls)
+        .value("polls", l.counters.polls)
+        .value("empty_polls", l.counters.empty_polls)
         .end_object();
   w.end_array();
 }

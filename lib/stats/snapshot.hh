@@ -15,22 +15,45 @@
 
 namespace deltaplane::stats {
 
+// A port's counters: what deltaplane's lcores saw, then what the device
+// reports (rte_eth_stats); frames the NIC dropped before we saw them
+// (imissed, rx_nombuf) are outside the invariant and shown apart.
+#define DELTAPLANE_PORT_COUNTERS(X) \
+  X(rx_packets)                     \
+  X(rx_bytes)                       \
+  X(tx_packets)                     \
+  X(tx_bytes)                       \
+  X(hw_ipackets)                    \
+  X(hw_opackets)                    \
+  X(hw_imissed)                     \
+  X(hw_ierrors)                     \
+  X(hw_oerrors)                     \
+  X(hw_rx_nombuf)
+
 struct PortSnapshot {
   uint16_t port = 0;
   std::string name;
   int socket = -1;
-  // What deltaplane's lcores saw.
-  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
-  // What the device reports (rte_eth_stats); frames the NIC dropped before we
-  // saw them (imissed, rx_nombuf) are outside the invariant and shown apart.
-  uint64_t hw_ipackets = 0, hw_opackets = 0, hw_imissed = 0, hw_ierrors = 0, hw_oerrors = 0,
-           hw_rx_nombuf = 0;
+#define DELTAPLANE_X(name) uint64_t name = 0;
+  DELTAPLANE_PORT_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+};
+
+// Sums of an lcore's (or all lcores') DELTAPLANE_LCORE_COUNTERS.
+struct LcoreTotals {
+#define DELTAPLANE_X(name, help) uint64_t name = 0;
+  DELTAPLANE_LCORE_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+  void add(const LcoreCounters& c) noexcept;
+  void add(const LcoreTotals& t) noexcept;
+  void subtract(const LcoreTotals& t) noexcept;
 };
 
 struct LcoreSnapshot {
   unsigned lcore = 0;
   int socket = -1;
-  uint64_t rx_packets = 0, tx_packets = 0, drops = 0, polls = 0, empty_polls = 0;
+  uint64_t rx_packets = 0, tx_packets = 0, drops = 0;
+  LcoreTotals counters;
 };
 
 struct PoolSnapshot {
@@ -72,10 +95,8 @@ struct Snapshot {
   std::vector<PortSnapshot> ports;
   std::vector<LcoreSnapshot> lcores;
   std::array<uint64_t, kDropReasonCount> drops{};
-  uint64_t held = 0;  // frames inside deltaplane (rings, buffers); 0 at exit
-  uint64_t cycles_rx = 0, cycles_engine = 0, cycles_tx = 0, cycles_packets = 0;  // --cycles
-  uint64_t csum_offloaded = 0;
-  uint64_t csum_ipv4_checked = 0, csum_ipv4_fixed = 0, csum_l4_checked = 0, csum_l4_fixed = 0;
+  uint64_t held = 0;   // frames inside deltaplane (rings, buffers); 0 at exit
+  LcoreTotals totals;  // every lcore's counters summed
 
   uint64_t rx_packets() const noexcept;
   uint64_t tx_packets() const noexcept;
@@ -83,6 +104,20 @@ struct Snapshot {
   uint64_t tx_bytes() const noexcept;
   uint64_t dropped() const noexcept;
 };
+
+// Counters of `now` minus those of `base` (what a counter reset shows); a
+// snapshot of another shape (ports or lcores changed) is returned as it is.
+Snapshot subtract(const Snapshot& now, const Snapshot& base);
+
+// Adds one lcore's counters: per-lcore figures, drops, and each stream's
+// frames and bytes to its RX and TX ports (found by id in s.ports). An lcore
+// already listed (the two halves of a pipeline I/O lcore) is merged into it.
+struct StreamView {
+  uint16_t rx_port, tx_port;
+  const StreamCounters* counters;
+};
+void add_lcore(Snapshot& s, unsigned lcore, int socket, const LcoreCounters& c,
+               const StreamView* streams, size_t nb_streams);
 
 struct Accounting {
   uint64_t rx = 0, tx = 0, dropped = 0, held = 0;

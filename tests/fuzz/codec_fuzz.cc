@@ -59,7 +59,7 @@ void differential(const std::uint8_t* data, std::size_t size) {
   std::vector<std::uint8_t> want(n);
   const ZeroRunStatus ws =
       deltaplane::codec::ref::zero_run_decode(body.data(), body.size(), want.data(), n);
-  for (auto level : deltaplane::codec::kAllSimdLevels) {
+  for (auto level : deltaplane::kAllSimdLevels) {
     const auto* k = deltaplane::codec::detail::kernels_for(level);
     if (k == nullptr) continue;
     std::vector<std::uint8_t> out(n);

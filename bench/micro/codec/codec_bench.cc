@@ -277,7 +277,7 @@ void register_all() {
   for (SimdLevel l : kAllSimdLevels) {
     const detail::Kernels* k = detail::kernels_for(l);
     if (k == nullptr) continue;
-    const std::string lv(to_string(l));
+    const std::string lv(simd_level_name(l));
     add("xor/" + lv, [=](benchmark::State& s) { bm_xor(s, k); });
     add("zr_encode/" + lv + "/sparse", [=](benchmark::State& s) { bm_zr_encode(s, k, realistic); });
     add("zr_encode/" + lv + "/random", [=](benchmark::State& s) { bm_zr_encode(s, k, rnd); });

@@ -477,7 +477,7 @@ int main(int argc, char** argv) {
   std::printf(
       "mix: %zu frames, %zu invalid; SIMD level %s\n", deltaplane::packet::kFrames,
       deltaplane::packet::mix().invalid,
-      std::string(deltaplane::packet::simd_level_name(deltaplane::packet::best_simd_level()))
+      std::string(deltaplane::simd_level_name(deltaplane::best_simd_level()))
           .c_str());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -17,12 +17,12 @@ class FrameCodec : public ::testing::TestWithParam<SimdLevel> {
  protected:
   void SetUp() override {
     saved_ = simd_level();
-    if (!set_simd_level(GetParam())) GTEST_SKIP() << "CPU lacks " << to_string(GetParam());
+    if (!set_simd_level(GetParam())) GTEST_SKIP() << "CPU lacks " << simd_level_name(GetParam());
   }
   void TearDown() override { set_simd_level(saved_); }
 
  private:
-  SimdLevel saved_ = SimdLevel::scalar;
+  SimdLevel saved_ = SimdLevel::kScalar;
 };
 
 // Encodes and decodes one pair; returns the body size.
@@ -153,7 +153,7 @@ TEST_P(FrameCodec, BodyThatDoesNotFitReturnsZero) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, FrameCodec, ::testing::ValuesIn(kAllSimdLevels),
-                         [](const auto& p) { return std::string(to_string(p.param)); });
+                         [](const auto& p) { return std::string(simd_level_name(p.param)); });
 
 }  // namespace
 }  // namespace deltaplane::codec::test

@@ -110,12 +110,12 @@ class WireVectors : public ::testing::TestWithParam<SimdLevel> {
  protected:
   void SetUp() override {
     saved_ = simd_level();
-    if (!set_simd_level(GetParam())) GTEST_SKIP() << "CPU lacks " << to_string(GetParam());
+    if (!set_simd_level(GetParam())) GTEST_SKIP() << "CPU lacks " << simd_level_name(GetParam());
   }
   void TearDown() override { set_simd_level(saved_); }
 
  private:
-  SimdLevel saved_ = SimdLevel::scalar;
+  SimdLevel saved_ = SimdLevel::kScalar;
 };
 
 TEST_P(WireVectors, EncodeGivesExactBytesAndDecodesBack) {
@@ -147,7 +147,7 @@ TEST_P(WireVectors, EncodeGivesExactBytesAndDecodesBack) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, WireVectors, ::testing::ValuesIn(kAllSimdLevels),
-                         [](const auto& p) { return std::string(to_string(p.param)); });
+                         [](const auto& p) { return std::string(simd_level_name(p.param)); });
 
 // ---- Header parsing ---------------------------------------------------------
 

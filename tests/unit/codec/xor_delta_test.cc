@@ -19,12 +19,12 @@ void check_xor(const detail::Kernels& k, const Bytes& a, const Bytes& b, std::si
   Bytes want(n);
   ref::xor_delta(want.data(), a.data(), b.data(), n);
   k.xor_delta(go.data(), ga.data(), gb.data(), n);
-  ASSERT_EQ(go.bytes(n), want) << to_string(k.level) << " n=" << n << " offsets " << off_a << "/"
+  ASSERT_EQ(go.bytes(n), want) << simd_level_name(k.level) << " n=" << n << " offsets " << off_a << "/"
                                << off_b << "/" << off_out;
-  ASSERT_TRUE(go.guards_intact(n)) << to_string(k.level) << " n=" << n;
+  ASSERT_TRUE(go.guards_intact(n)) << simd_level_name(k.level) << " n=" << n;
   // In place, as the decoder uses it: a ^= b.
   k.xor_delta(ga.data(), ga.data(), gb.data(), n);
-  ASSERT_EQ(ga.bytes(n), want) << to_string(k.level) << " in place n=" << n;
+  ASSERT_EQ(ga.bytes(n), want) << simd_level_name(k.level) << " in place n=" << n;
   ASSERT_TRUE(ga.guards_intact(n));
 }
 
@@ -92,9 +92,9 @@ TEST(XorDelta, DispatchedEntryPointUsesActiveLevel) {
 
 TEST(SimdLevel, BestIsSupportedAndNamesRoundTrip) {
   EXPECT_TRUE(simd_level_supported(best_simd_level()));
-  EXPECT_TRUE(simd_level_supported(SimdLevel::scalar));
+  EXPECT_TRUE(simd_level_supported(SimdLevel::kScalar));
   for (SimdLevel l : kAllSimdLevels)
-    EXPECT_EQ(parse_simd_level(to_string(l)), l);
+    EXPECT_EQ(parse_simd_level(simd_level_name(l)), l);
   EXPECT_FALSE(parse_simd_level("avx512").has_value());
 }
 

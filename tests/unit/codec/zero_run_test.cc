@@ -36,8 +36,8 @@ void check_round_trip(const Bytes& in, std::size_t in_off, std::size_t out_off) 
     const std::size_t cap = zero_run_bound(n);
     Guarded enc(cap, out_off);
     const std::size_t got = k->zero_run_encode(src.data(), n, enc.data(), cap);
-    ASSERT_EQ(got, want.size()) << to_string(k->level) << " n=" << n;
-    ASSERT_EQ(enc.bytes(got), want) << to_string(k->level) << " n=" << n;
+    ASSERT_EQ(got, want.size()) << simd_level_name(k->level) << " n=" << n;
+    ASSERT_EQ(enc.bytes(got), want) << simd_level_name(k->level) << " n=" << n;
     ASSERT_TRUE(enc.guards_intact(cap));
 
     // Decode from a body placed so its end is the end of the readable bytes.
@@ -45,9 +45,9 @@ void check_round_trip(const Bytes& in, std::size_t in_off, std::size_t out_off) 
     std::copy(want.begin(), want.end(), body.data());
     Guarded dec(n, in_off);
     ASSERT_EQ(k->zero_run_decode(body.data(), want.size(), dec.data(), n), ZeroRunStatus::ok)
-        << to_string(k->level) << " n=" << n;
-    ASSERT_EQ(dec.bytes(n), in) << to_string(k->level) << " n=" << n;
-    ASSERT_TRUE(dec.guards_intact(n)) << to_string(k->level) << " n=" << n;
+        << simd_level_name(k->level) << " n=" << n;
+    ASSERT_EQ(dec.bytes(n), in) << simd_level_name(k->level) << " n=" << n;
+    ASSERT_TRUE(dec.guards_intact(n)) << simd_level_name(k->level) << " n=" << n;
   }
 }
 
@@ -68,8 +68,8 @@ void check_fused(const Bytes& frame, const Bytes& key, std::mt19937_64& rng) {
     Guarded enc(cap, rng() % 64);
     const std::size_t got =
         k->xor_zero_run_encode(f.data(), n, kb.data(), key.size(), enc.data(), cap);
-    ASSERT_EQ(got, want.size()) << to_string(k->level) << " n=" << n << " key=" << key.size();
-    ASSERT_EQ(enc.bytes(got), want) << to_string(k->level) << " n=" << n;
+    ASSERT_EQ(got, want.size()) << simd_level_name(k->level) << " n=" << n << " key=" << key.size();
+    ASSERT_EQ(enc.bytes(got), want) << simd_level_name(k->level) << " n=" << n;
     ASSERT_TRUE(enc.guards_intact(cap));
 
     Guarded body(want.size(), rng() % 64);
@@ -78,8 +78,8 @@ void check_fused(const Bytes& frame, const Bytes& key, std::mt19937_64& rng) {
     ASSERT_EQ(
         k->zero_run_decode_xor(body.data(), want.size(), kb.data(), key.size(), dec.data(), n),
         ZeroRunStatus::ok)
-        << to_string(k->level) << " n=" << n << " key=" << key.size();
-    ASSERT_EQ(dec.bytes(n), frame) << to_string(k->level) << " n=" << n << " key=" << key.size();
+        << simd_level_name(k->level) << " n=" << n << " key=" << key.size();
+    ASSERT_EQ(dec.bytes(n), frame) << simd_level_name(k->level) << " n=" << n << " key=" << key.size();
     ASSERT_TRUE(dec.guards_intact(n));
   }
 }
@@ -176,11 +176,11 @@ TEST(ZeroRun, CapacityIsExact) {
       for (std::size_t cap : {std::size_t{0}, want.size() / 2, want.size() - 1, want.size()}) {
         Guarded out(cap, 0);
         const std::size_t got = k->zero_run_encode(in.data(), n, out.data(), cap);
-        ASSERT_TRUE(out.guards_intact(cap)) << to_string(k->level) << " cap=" << cap;
+        ASSERT_TRUE(out.guards_intact(cap)) << simd_level_name(k->level) << " cap=" << cap;
         if (cap < want.size()) {
-          ASSERT_EQ(got, 0u) << to_string(k->level) << " cap=" << cap;
+          ASSERT_EQ(got, 0u) << simd_level_name(k->level) << " cap=" << cap;
         } else {
-          ASSERT_EQ(out.bytes(got), want) << to_string(k->level);
+          ASSERT_EQ(out.bytes(got), want) << simd_level_name(k->level);
         }
         Guarded fused(cap, 0);
         const Bytes zeros(n, 0);
@@ -206,7 +206,7 @@ void check_malformed(const Bytes& body, std::size_t n, const Bytes& key) {
   for (const auto* k : supported_kernels()) {
     Guarded out(n, 0);
     ASSERT_EQ(k->zero_run_decode(body_buf.data(), body.size(), out.data(), n), want)
-        << to_string(k->level);
+        << simd_level_name(k->level);
     ASSERT_TRUE(out.guards_intact(n));
     if (want == ZeroRunStatus::ok) {
       ASSERT_EQ(out.bytes(n), ref_out);
@@ -215,7 +215,7 @@ void check_malformed(const Bytes& body, std::size_t n, const Bytes& key) {
     ASSERT_EQ(k->zero_run_decode_xor(body_buf.data(), body.size(), key.data(), key.size(),
                                      fused.data(), n),
               want)
-        << to_string(k->level);
+        << simd_level_name(k->level);
     ASSERT_TRUE(fused.guards_intact(n));
     if (want == ZeroRunStatus::ok) {
       ASSERT_EQ(fused.bytes(n), ref_fused);

@@ -124,7 +124,7 @@ TEST(AppConfig, BadValuesGiveOnePreciseMessage) {
   EXPECT_EQ(error_of({"--burst", "--rxq", "2"}), "--burst: needs a value");
   EXPECT_EQ(error_of({"--fwd", "bogus"}),
             "--fwd: unknown value 'bogus' (expected "
-            "io|macswap|rxonly|validate|encode|decode|gateway|csum|txonly|flowgen)");
+            "io|macswap|rxonly|validate|csum|encode|decode|gateway|txonly|flowgen)");
   EXPECT_EQ(error_of({"--port-topology", "ring"}),
             "--port-topology: unknown value 'ring' (expected auto|paired|chained|loop)");
   EXPECT_EQ(error_of({"--duration", "soon"}),
@@ -190,7 +190,7 @@ TEST(AppConfig, CodecAndValidationOptions) {
   EXPECT_EQ(format_ipv4(c.tunnel_dst_ip), "10.0.0.2");
   EXPECT_EQ(c.tunnel_port, 4000);
   EXPECT_EQ(format_mac(c.tunnel_src_mac), "aa:bb:cc:dd:ee:ff");
-  EXPECT_EQ(c.simd, Simd::kScalar);
+  EXPECT_EQ(c.simd, SimdLevel::kScalar);
   EXPECT_TRUE(c.verify_l4_checksum);
   EXPECT_FALSE(c.drop_ttl_zero);
   EXPECT_TRUE(c.drop_unknown_ethertype);
@@ -219,7 +219,7 @@ TEST(AppConfig, CodecOptionErrors) {
   EXPECT_EQ(error_of({"--verify-l4-checksum", "maybe"}),
             "--verify-l4-checksum: expected on|off, got 'maybe'");
   EXPECT_EQ(error_of({"--simd", "avx512"}),
-            "--simd: unknown value 'avx512' (expected auto|scalar|sse|avx2)");
+            "--simd: unknown value 'avx512' (expected auto|scalar|sse42|avx2)");
   EXPECT_EQ(error_of({"--flow-capacity", "10"}),
             "--flow-capacity: '10' is out of range 64..4194304");
 }
