@@ -21,10 +21,11 @@ if [ "${DELTAPLANE_SKIP_SANITIZERS:-0}" != 1 ]; then
   fi
   if ninja -C build-san; then
     # The integration tests again with the sanitized binary, except the
-    # multi-process one: ASan's shadow memory takes the addresses a DPDK
-    # secondary process (dpdk-proc-info, dpdk-dumpcap) must map.
+    # multi-process one (ASan's shadow memory takes the addresses a DPDK
+    # secondary process, dpdk-proc-info or dpdk-dumpcap, must map) and the
+    # one that builds a copy of the tree (the same code, built twice over).
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_suite build-san --suite unit \
-      --suite fuzz --suite integration --no-suite multiprocess
+      --suite fuzz --suite integration --no-suite multiprocess --no-suite build
   else
     echo "sanitizer build failed"; status=1
   fi

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../eal_environment.hh"
 #include "frame_builder.hh"
 #include "packet/checksum.hh"
 #include "packet/validate.hh"
@@ -26,39 +27,10 @@
 namespace deltaplane::packet::testing {
 namespace {
 
-rte_mempool* g_pool = nullptr;
 constexpr uint16_t kDataRoom = 16384;
 
-class EalEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    // --in-memory cannot be combined with --no-huge in DPDK 22.11 ("--legacy-mem
-    // is not compatible with --in-memory"), so: no shared config, unique prefix.
-    prefix_ = "--file-prefix=dp-packet-test-" + std::to_string(getpid());
-    const char* args[] = {"deltaplane-test", "--no-pci",      "--no-huge",        "-m", "256",
-                          "--no-shconf",     prefix_.c_str(), "--log-level=error"};
-    std::vector<char*> argv;
-    for (const char* a : args)
-      argv.push_back(const_cast<char*>(a));
-    ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0) << "rte_eal_init failed";
-    g_pool = rte_pktmbuf_pool_create("pkt_xcheck", 64, 0, 0, RTE_PKTMBUF_HEADROOM + kDataRoom,
-                                     SOCKET_ID_ANY);
-    ASSERT_NE(g_pool, nullptr);
-  }
-  void TearDown() override {
-    rte_mempool_free(g_pool);
-    rte_eal_cleanup();
-    // The EAL leaves its runtime directory behind; this prefix is ours alone.
-    std::error_code ec;
-    std::filesystem::remove_all("/var/run/dpdk/dp-packet-test-" + std::to_string(getpid()), ec);
-  }
-
- private:
-  std::string prefix_;
-};
-
 [[maybe_unused]] ::testing::Environment* const g_env =
-    ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+    ::testing::AddGlobalTestEnvironment(new eal_test::Environment("dp-packet-test", kDataRoom));
 
 std::vector<Bytes> corpus() {
   const char* shared = std::getenv("DELTAPLANE_SHARED");
@@ -139,7 +111,7 @@ TEST(PacketDpdk, PtypeAndHeaderLengthsOfValidFrames) {
       ++skipped;
       continue;
     }
-    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    rte_mbuf* m = rte_pktmbuf_alloc(eal_test::pool());
     ASSERT_NE(m, nullptr);
     std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
     rte_net_hdr_lens lens{};
