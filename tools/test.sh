@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and integration tests on the release build, then
 # the unit tests, bounded fuzz runs and the integration tests again on a clang
-# ASan+UBSan build. Ends with
-# one "N passed, N failed" line over everything that ran.
+# ASan+UBSan build. Ends with one "N passed, N failed, N skipped" line over
+# every test case that ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -32,17 +32,32 @@ if [ "${DELTAPLANE_SKIP_SANITIZERS:-0}" != 1 ]; then
 fi
 
 /usr/bin/env python3 - <<'PY'
-import json, pathlib
+# One line over everything that ran, counted by test case: the Python tests
+# print "N passed, N failed, N skipped", GoogleTest its [  PASSED  ] and
+# [  SKIPPED  ] lines; anything else counts as one case with meson's result.
+import json, pathlib, re
 passed = failed = skipped = 0
 for d in ("build", "build-san"):
     log = pathlib.Path(d) / "meson-logs" / "testlog.json"
     if not log.exists():
         continue
     for line in log.read_text().splitlines():
-        r = json.loads(line)["result"]
-        if r == "OK": passed += 1
-        elif r in ("SKIP",): skipped += 1
-        else: failed += 1
+        r = json.loads(line)
+        out, result = r.get("stdout") or "", r["result"]
+        py = re.findall(r"^(-?\d+) passed, (\d+) failed, (\d+) skipped$", out, re.M)
+        gt_run = re.search(r"^\[==========\] (\d+) tests? from .* ran", out, re.M)
+        if py:
+            p, f, s = map(int, py[-1])
+        elif gt_run:
+            total = int(gt_run.group(1))
+            s = sum(int(x) for x in re.findall(r"^\[  SKIPPED \] (\d+) test", out, re.M))
+            f = sum(int(x) for x in re.findall(r"^\[  FAILED  \] (\d+) test", out, re.M))
+            p = total - s - f
+        else:
+            p, f, s = (result == "OK"), result not in ("OK", "SKIP"), result == "SKIP"
+        if result not in ("OK", "SKIP") and f == 0:
+            f = 1  # the binary failed (crash, timeout) whatever it printed
+        passed, failed, skipped = passed + p, failed + f, skipped + s
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status

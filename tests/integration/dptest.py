@@ -20,6 +20,22 @@ SRC = pathlib.Path(os.environ.get("DELTAPLANE_SRC", pathlib.Path(__file__).resol
 BUILD = pathlib.Path(os.environ.get("DELTAPLANE_BUILD", SRC / "build"))
 SHARED = pathlib.Path(os.environ.get("DELTAPLANE_SHARED", SRC.parent / "shared"))
 PCAPS = SHARED / "pcaps"
+NO_CAPTURES = (f"needs the captures of {PCAPS}: CI has them, a clone of the repository "
+               "alone does not")
+
+
+def require_captures():
+    """Skips (one line) a test that replays ../shared/pcaps when it is absent."""
+    if not PCAPS.is_dir():
+        raise unittest.SkipTest(NO_CAPTURES)
+
+
+def empty_pcap():
+    """An Ethernet capture with no frames (a port that only sends), made here."""
+    path = pathlib.Path(tempfile.gettempdir()) / f"dptest-empty-{os.getpid()}.pcap"
+    if not path.exists():
+        write_pcap(path, [])
+    return path
 BINARY = BUILD / "app" / "deltaplane"
 
 

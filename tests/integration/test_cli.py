@@ -25,7 +25,7 @@ class BadArguments(unittest.TestCase):
         (["net_null0"], ["--config", "(0,0,7)"], "--config: lcore 7 is not a worker lcore"),
         (["net_null0", "net_null1", "net_null2"], ["--port-topology", "paired"],
          "paired: needs an even number of ports"),
-        ([f"net_pcap0,rx_pcap={dptest.PCAPS}/empty.pcap,tx_pcap=/dev/null"], ["--rxq", "2"],
+        ([f"net_pcap0,rx_pcap={dptest.empty_pcap()},tx_pcap=/dev/null"], ["--rxq", "2"],
          "port 0 (net_pcap0): 2 RX queues requested, the device has 1"),
         (["net_null0"], ["--mbufs", "67108864"], "preflight: "),
         (["net_null0"], ["--max-frame", "70000"], "--max-frame: '70000' is out of range"),

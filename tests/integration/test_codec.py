@@ -57,6 +57,7 @@ def chain(test, tmp, inputs, enc_args=(), dec_args=()):
 class EncodeDecodeChain(unittest.TestCase):
     def test_every_capture_round_trips(self):
         tmp = tempfile.mkdtemp(prefix="dp-chain-")
+        dptest.require_captures()
         files = sorted(p for p in dptest.PCAPS.iterdir()
                        if p.suffix in (".pcap", ".pcapng") and dptest.read_frames(p)[0] == 1)
         e, d = chain(self, tmp, files)

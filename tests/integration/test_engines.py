@@ -83,7 +83,7 @@ class NullPorts(unittest.TestCase):
                 # Paced (--tx-rate) so the token bucket's path runs; how close
                 # the pace comes to 20 kpps is bench/system_bench.py's business.
                 # Generated frames count as received: --max-packets ends the run.
-                r = dptest.run([f"net_pcap0,rx_pcap={dptest.PCAPS}/empty.pcap,tx_pcap={out}"],
+                r = dptest.run([f"net_pcap0,rx_pcap={dptest.empty_pcap()},tx_pcap={out}"],
                                ["--fwd", engine, "--tx-rate", "20000", "--quiet"] + extra +
                                dptest.stop_after(2000))
                 self.assertEqual(r.returncode, 0, r.stderr)

@@ -13,6 +13,7 @@ MAX_FRAME = 9600
 class PcapIo(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        dptest.require_captures()
         cls.files = sorted(p for p in dptest.PCAPS.iterdir() if p.suffix in (".pcap", ".pcapng"))
         if not cls.files:
             raise unittest.SkipTest(f"no captures in {dptest.PCAPS}")

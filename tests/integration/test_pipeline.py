@@ -80,7 +80,7 @@ class Pipeline(unittest.TestCase):
             # A gateway needs a LAN and a WAN port: the capture enters on LAN port 0
             # and leaves, encoded, through WAN port 1.
             vdevs = [f"net_pcap0,rx_pcap={src},tx_pcap={self.tmp}/{tag}-lan.pcap",
-                     f"net_pcap1,rx_pcap={dptest.PCAPS}/empty.pcap,tx_pcap={out}"]
+                     f"net_pcap1,rx_pcap={dptest.empty_pcap()},tx_pcap={out}"]
         r = dptest.run(vdevs, args, lcores=lcores, mem_mb=768, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         dptest.assert_balanced(self, r.summary)

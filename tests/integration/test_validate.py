@@ -14,6 +14,7 @@ TOOL = dptest.BUILD / "tools" / "dp-validate-pcap"
 class ValidateEngine(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        dptest.require_captures()
         cls.files = sorted(p for p in dptest.PCAPS.iterdir()
                            if p.suffix in (".pcap", ".pcapng") and dptest.read_frames(p)[0] == 1)
         out = subprocess.run([str(TOOL)] + [str(f) for f in cls.files], capture_output=True,
@@ -96,6 +97,7 @@ def checksums_ok(fr):
 
 class CsumEngine(unittest.TestCase):
     def test_fixes_and_verifies_checksums(self):
+        dptest.require_captures()
         tmp = tempfile.mkdtemp(prefix="dp-csum-")
         files = [dptest.PCAPS / n for n in ("tls_ciphers.pcap", "http_espn.pcapng", "afs.pcap",
                                             "ip_frag_source.pcapng", "icmpv6.pcap")]
@@ -125,6 +127,7 @@ class CsumEngine(unittest.TestCase):
         self.assertIn("no TX checksum offload on this device", r.stderr)
 
     def test_offload_off_is_software_only(self):
+        dptest.require_captures()
         tmp = tempfile.mkdtemp(prefix="dp-csum-off-")
         f = dptest.PCAPS / "tls_ciphers.pcap"
         r = dptest.run([f"net_pcap0,rx_pcap={f},tx_pcap={tmp}/out.pcap"],

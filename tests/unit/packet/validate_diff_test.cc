@@ -23,9 +23,11 @@ std::filesystem::path pcap_dir() {
   return std::filesystem::path(shared ? shared : "../shared") / "pcaps";
 }
 
+// Empty when ../shared/pcaps is absent (a clone of the repository alone).
 std::vector<Bytes> corpus_frames() {
   std::vector<Bytes> all;
-  for (const auto& e : std::filesystem::directory_iterator(pcap_dir())) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(pcap_dir(), ec)) {
     const auto ext = e.path().extension();
     if (ext != ".pcap" && ext != ".pcapng") continue;
     for (Bytes& f : read_pcap_ethernet(e.path().string()))
@@ -46,7 +48,9 @@ std::vector<Options> all_options() {
 }
 
 TEST(PacketValidateDiff, EveryPcapFrameEveryOptionSet) {
-  ASSERT_TRUE(std::filesystem::is_directory(pcap_dir())) << pcap_dir();
+  if (!std::filesystem::is_directory(pcap_dir()))
+    GTEST_SKIP() << "needs the captures of " << pcap_dir()
+                 << " (CI has them, a clone alone does not)";
   const std::vector<Bytes> frames = corpus_frames();
   ASSERT_GE(frames.size(), 2724u);  // all Ethernet frames listed in pcaps/README.md
   std::vector<const uint8_t*> d;
@@ -75,6 +79,9 @@ TEST(PacketValidateDiff, EveryPcapFrameEveryOptionSet) {
 }
 
 TEST(PacketValidateDiff, KnownPcapVerdicts) {
+  if (!std::filesystem::is_directory(pcap_dir()))
+    GTEST_SKIP() << "needs the captures of " << pcap_dir()
+                 << " (CI has them, a clone alone does not)";
   auto first = [](const char* name) {
     const auto frames = read_pcap_ethernet((pcap_dir() / name).string());
     Parsed p;
