@@ -16,6 +16,8 @@ engine replays what the encoder made of that capture.
 
   bench/system_bench.py                        # everything, writes docs/bench/*
   bench/system_bench.py --engines io --vdev null --sizes 64 --rounds 3
+  bench/system_bench.py --compare /tmp/old/app/deltaplane --name before-after
+      # this build against another deltaplane binary (instead of testpmd), alternating
 Results: a JSON file that describes itself, a markdown table and PNG plots.
 Every DPDK process gets --no-pci and --in-memory (or --no-huge + unique prefix).
 """
@@ -93,7 +95,10 @@ def deltaplane_rates(out, column=2):
                 rates.append(cur)
                 cur = None
                 continue
-            m = re.match(r"^\s+(\d+)\s+\S+\s+\d+\s+\d+\s+([\d.]+)\s+([\d.]+)\s", line)
+            # port [name] rx-packets tx-packets rx-Mpps tx-Mpps rx-Gbps tx-Gbps hw-missed
+            # (builds before the name column lack it)
+            m = re.match(r"^\s+(\d+)\s+(?:\S+\s+)?\d+\s+\d+\s+([\d.]+)\s+([\d.]+)\s+[\d.]+"
+                         r"\s+[\d.]+\s+\d+\s*$", line)
             if m:
                 cur += float(m.group(column)) * 1e6
     return rates
@@ -133,6 +138,7 @@ def vdevs(kind, engine, size, traffic):
 
 def one_run(tool, engine, size, a, traffic):
     eal = ["-l", "0,1", "--no-pci", "--log-level=error"] + mem_args() + vdevs(a.vdev, engine, size, traffic)
+    binary = a.compare if tool == "base" else str(BIN)
     if tool == "testpmd":
         cmd = ["dpdk-testpmd"] + eal + ["--", f"--forward-mode={TESTPMD_MODES[engine]}",
                "--auto-start", "--stats-period", "1", f"--burst={a.burst}", "--rxd=1024",
@@ -143,7 +149,7 @@ def one_run(tool, engine, size, a, traffic):
         rates = testpmd_rates(out, "Tx" if engine in GENERATORS else "Rx")
     else:
         summary_path = f"/tmp/dpbench-{os.getpid()}.json"
-        cmd = [str(BIN)] + eal + ["--", "--fwd", engine, "--stats-period", "1", "--duration",
+        cmd = [binary] + eal + ["--", "--fwd", engine, "--stats-period", "1", "--duration",
                str(a.seconds), "--burst", str(a.burst), "--rxd", "1024", "--txd", "1024",
                "--mtu", "9000", "--stats-json", summary_path]
         out = run_for(cmd, a.seconds + 30)
@@ -164,13 +170,19 @@ def one_run(tool, engine, size, a, traffic):
     return statistics.median(samples), cmd, out
 
 
+def tool_output(cmd):
+    """stdout of a helper tool, or "?" where it is missing (e.g. inside a bundle)."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
-    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
-                         capture_output=True, text=True).stdout.strip()
-    dpdk = subprocess.run(["pkg-config", "--modversion", "libdpdk"], capture_output=True, text=True).stdout.strip()
-    ver = subprocess.run([str(BIN), "--", "--help"], capture_output=True, text=True)
+    rev = tool_output(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"])
+    dpdk = tool_output(["pkg-config", "--modversion", "libdpdk"])
     return {"cpu": cpu, "cpu_flags": [f for f in flags if f.startswith(("avx", "sse", "pclmul", "bmi"))],
             "nproc": os.cpu_count(), "kernel": platform.release(), "git_revision": rev,
             "dpdk_version": dpdk, "date": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -187,6 +199,8 @@ def main():
     ap.add_argument("--burst", type=int, default=32)
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench"), help="folder for json/md/png")
     ap.add_argument("--name", default=None, help="result file stem (default: system-<vdev>)")
+    ap.add_argument("--compare", default=None, metavar="BINARY",
+                    help="alternate with this deltaplane binary instead of dpdk-testpmd")
     a = ap.parse_args()
     engines = a.engines.split(",")
     sizes = a.sizes.split(",") if a.vdev == "pcap" else ["64"]
@@ -198,11 +212,14 @@ def main():
               "seconds_per_run": a.seconds, "burst": a.burst, "machine": machine(), "runs": [],
               "commands": {}}
     t0 = time.time()
-    total = sum((2 if e in TESTPMD_MODES else 1) for e in engines) * len(sizes) * a.rounds
+    total = sum((2 if e in TESTPMD_MODES or a.compare else 1) for e in engines) * len(sizes) * a.rounds
     done = 0
     for size in sizes:
         for engine in engines:
-            tools = ["testpmd", "deltaplane"] if engine in TESTPMD_MODES else ["deltaplane"]
+            if a.compare:
+                tools = ["base", "deltaplane"]
+            else:
+                tools = ["testpmd", "deltaplane"] if engine in TESTPMD_MODES else ["deltaplane"]
             for r in range(a.rounds):
                 for tool in tools:
                     mpps, cmd, _ = one_run(tool, engine, size, a, traffic)
@@ -221,17 +238,35 @@ def main():
         io_dp = [x["mpps"] for x in result["runs"] if x["engine"] == "io" and x["tool"] == "deltaplane" and x["size"] == size]
         for engine in engines:
             row = {"engine": engine, "size": size}
-            for tool in ("deltaplane", "testpmd"):
+            for tool in ("deltaplane", "testpmd", "base"):
                 v = [x["mpps"] for x in result["runs"] if x["engine"] == engine and x["tool"] == tool and x["size"] == size]
                 if v:
                     row[tool] = {"median": statistics.median(v), "min": min(v), "max": max(v)}
             if "testpmd" in row:
                 row["ratio_to_testpmd"] = row["deltaplane"]["median"] / row["testpmd"]["median"]
+            if "base" in row:
+                row["ratio_to_base"] = row["deltaplane"]["median"] / row["base"]["median"]
             if io_dp:
                 row["ratio_to_io"] = row["deltaplane"]["median"] / statistics.median(io_dp)
             rows.append(row)
     result["table"] = rows
+    if a.compare:
+        result["compare"] = a.compare
     (out_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
+    if a.compare:
+        md = [f"Run {result['machine']['date']}, git {result['machine']['git_revision']} against "
+              f"{a.compare}, vdev {a.vdev}, 1 forwarding lcore, {a.rounds} rounds x {a.seconds} s "
+              f"alternating, median of per-second rates.", "",
+              "| size | engine | this build Mpps (min-max) | base Mpps (min-max) | ratio |",
+              "|---|---|---|---|---|"]
+        for row in rows:
+            d, b = row["deltaplane"], row["base"]
+            md.append(f"| {row['size']} | {row['engine']} | {d['median']:.2f} ({d['min']:.2f}-{d['max']:.2f}) "
+                      f"| {b['median']:.2f} ({b['min']:.2f}-{b['max']:.2f}) | {row['ratio_to_base']:.3f} |")
+        (out_dir / f"{stem}.md").write_text("\n".join(md) + "\n")
+        log("\n" + "\n".join(md))
+        log(f"done in {time.time() - t0:.0f} s: {out_dir / stem}.{{json,md}}")
+        return
     md = [f"Run {result['machine']['date']}, git {result['machine']['git_revision']}, "
           f"{result['machine']['cpu']}, DPDK {result['machine']['dpdk_version']}, vdev {a.vdev}, "
           f"1 forwarding lcore, burst {a.burst}, {a.rounds} rounds x {a.seconds} s, median of "
