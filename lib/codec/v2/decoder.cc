@@ -1,0 +1,469 @@
+#include "codec/v2/decoder.hh"
+
+#include <algorithm>
+#include <cstring>
+
+#include "codec/checksum.hh"
+#include "codec/v2/sequences.hh"
+#include "packet/validate.hh"
+
+namespace deltaplane::codec::v2 {
+namespace {
+
+constexpr size_t kMaxPayload = 65536;
+
+struct Record {
+  uint8_t kind = 0;
+  uint32_t len = 0, crc = 0, ctx = 0;
+  uint8_t gen = 0;
+  const uint8_t* fields = nullptr;
+  size_t fields_len = 0;
+  const uint8_t* body = nullptr;  // raw bytes, or sequences
+  size_t body_len = 0;
+  HeaderMode mode() const noexcept { return static_cast<HeaderMode>(kind & kModeMask); }
+};
+
+// Copies a match of `len` bytes from history position `src` to `dst`, inside
+// the frame being restored at `out` (history position `cur`, not yet
+// mirrored): bytes before `cur` come from the history, the rest from the
+// frame itself, byte by byte where source and destination overlap (a run).
+void copy_match(const uint8_t* out, uint64_t cur, const History& hist, uint64_t src, uint8_t* dst,
+                uint32_t len) noexcept {
+  if (src < cur) {
+    const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, cur - src));
+    std::memcpy(dst, hist.at(src), n);
+    dst += n;
+    src += n;
+    len -= n;
+  }
+  const uint8_t* from = out + (src - cur);
+  if (static_cast<size_t>(dst - from) >= len) {
+    std::memcpy(dst, from, len);
+  } else {
+    for (uint32_t k = 0; k < len; ++k)
+      dst[k] = from[k];
+  }
+}
+
+}  // namespace
+
+Decoder::Decoder(const DecoderConfig& c)
+    : cfg_(c),
+      lits_(c.memory, kMaxPayload),
+      scratch_(c.memory, kMaxPayload),
+      headers_(c.memory, kMaxRecords * kMaxHeader) {
+  for (unsigned i = 0; i < c.streams; ++i)
+    streams_.push_back(std::make_unique<Stream>(c.memory, c.history, c.contexts));
+}
+
+Decoder::Stream& Decoder::stream_for(uint32_t peer, uint16_t id) noexcept {
+  ++clock_;
+  Stream* victim = streams_[0].get();
+  for (auto& sp : streams_) {
+    Stream& s = *sp;
+    if (s.active && s.peer == peer && s.id == id) {
+      s.last_used = clock_;
+      return s;
+    }
+    if (!s.active || (victim->active && s.last_used < victim->last_used)) victim = &s;
+  }
+  // A new stream (or an encoder that restarted with a new epoch): start
+  // empty; its first packet's position says where the history begins.
+  Stream& s = *victim;
+  if (s.active) ++counters_.streams_evicted;
+  s.active = true;
+  s.peer = peer;
+  s.id = id;
+  s.last_used = clock_;
+  s.nholes = 0;
+  s.floor = ~uint64_t{0};  // nothing held yet: set by the first packet
+  s.pending.active = false;
+  for (size_t i = 0; i < s.contexts.size(); ++i)
+    s.contexts[i].valid = 0;
+  return s;
+}
+
+void Decoder::add_hole(Stream& s, uint64_t start, uint64_t end) noexcept {
+  if (start >= end) return;
+  // Holes that left the window no longer matter.
+  const uint64_t begin = s.history.begin();
+  unsigned keep = 0;
+  for (unsigned i = 0; i < s.nholes; ++i)
+    if (s.holes[i].end > begin) s.holes[keep++] = s.holes[i];
+  s.nholes = keep;
+  if (s.nholes && s.holes[s.nholes - 1].end == start) {
+    s.holes[s.nholes - 1].end = end;
+    return;
+  }
+  if (s.nholes == kMaxHoles) {  // too many: everything up to the oldest's end is unreliable
+    s.floor = std::max(s.floor, s.holes[0].end);
+    std::move(s.holes.begin() + 1, s.holes.begin() + s.nholes, s.holes.begin());
+    --s.nholes;
+  }
+  s.holes[s.nholes++] = {start, end};
+}
+
+void Decoder::fill_hole(Stream& s, uint64_t start, uint64_t end) noexcept {
+  for (unsigned i = 0; i < s.nholes; ++i) {
+    Hole& h = s.holes[i];
+    if (end <= h.start || start >= h.end) continue;
+    if (start <= h.start && end >= h.end) {  // covered: gone
+      std::move(s.holes.begin() + i + 1, s.holes.begin() + s.nholes, s.holes.begin() + i);
+      --s.nholes;
+      --i;
+    } else if (start <= h.start) {
+      h.start = end;
+    } else if (end >= h.end) {
+      h.end = start;
+    } else if (s.nholes < kMaxHoles) {  // split in two
+      std::move_backward(s.holes.begin() + i + 1, s.holes.begin() + s.nholes,
+                         s.holes.begin() + s.nholes + 1);
+      s.holes[i + 1] = {end, h.end};
+      h.end = start;
+      ++s.nholes;
+      ++i;
+    }  // else: keep it whole (conservative)
+  }
+}
+
+bool Decoder::in_hole(const Stream& s, uint64_t start, uint64_t end) noexcept {
+  if (start < s.floor) return true;
+  for (unsigned i = 0; i < s.nholes; ++i)
+    if (start < s.holes[i].end && end > s.holes[i].start) return true;
+  return false;
+}
+
+void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r) noexcept {
+  r.status = Status::ok;
+  r.nframes = 0;
+  PacketHeader h;
+  if ((r.status = parse_packet_header(payload, h)) != Status::ok) return;
+  if (history_of(h.flags) > cfg_.history) {
+    r.status = Status::history_too_large;
+    return;
+  }
+  const uint8_t* p = payload.data() + kPacketHeaderSize;
+  const uint8_t* const end = payload.data() + payload.size();
+
+  // Pass 1: the records' layout, and the literals.
+  Record recs[kMaxRecords];
+  uint64_t history_bytes = 0;
+  for (unsigned i = 0; i < h.records; ++i) {
+    Record& rc = recs[i];
+    if (p == end) {
+      r.status = Status::truncated;
+      return;
+    }
+    rc.kind = *p++;
+    if ((rc.kind & ~kRecKnownBits) != 0 || (rc.kind & kModeMask) == 3) {
+      r.status = Status::bad_flags;
+      return;
+    }
+    // Parts of a split frame: raw, a continuation first in its packet, a
+    // record split further last in its packet.
+    const bool split = rc.kind & kRecSplit, cont = rc.kind & kRecContinue;
+    if (((split || cont) && (rc.kind & ~(kRecSplit | kRecContinue)) != kRecRaw) ||
+        (cont && i != 0) || (split && i + 1 != h.records)) {
+      r.status = Status::bad_record;
+      return;
+    }
+    if (cont) {
+      uint32_t body = 0;
+      if (!get_varint(p, end, body) || static_cast<size_t>(end - p) < body) {
+        r.status = Status::truncated;
+        return;
+      }
+      if (body == 0 || body > kMaxSpan) {
+        r.status = Status::bad_record;
+        return;
+      }
+      rc.body = p;
+      rc.body_len = body;
+      p += body;
+      history_bytes += body;
+      continue;
+    }
+    // Compressed records code the payload only, which may be empty (ACKs).
+    if (!get_varint(p, end, rc.len) || end - p < 4) {
+      r.status = Status::truncated;
+      return;
+    }
+    if (rc.len > kMaxSpan || (rc.len == 0 && rc.mode() != HeaderMode::kCompressed)) {
+      r.status = Status::bad_record;
+      return;
+    }
+    rc.crc = get_be32(p);
+    p += 4;
+    if (rc.mode() != HeaderMode::kWhole) {
+      if (!get_varint(p, end, rc.ctx) || p == end) {
+        r.status = Status::truncated;
+        return;
+      }
+      rc.gen = *p++;
+    }
+    if (rc.mode() == HeaderMode::kCompressed) {
+      rc.fields = p;
+      rc.fields_len = fields_size(p, end);
+      if (rc.fields_len == 0) {
+        r.status = Status::bad_record;
+        return;
+      }
+      p += rc.fields_len;
+    }
+    uint32_t body = 0;
+    if (!get_varint(p, end, body) || static_cast<size_t>(end - p) < body) {
+      r.status = Status::truncated;
+      return;
+    }
+    if ((rc.kind & kRecTransient) && !(rc.kind & kRecRaw)) {
+      r.status = Status::bad_record;
+      return;
+    }
+    if ((rc.kind & kRecSplit) && (body == 0 || body >= rc.len)) {
+      r.status = Status::bad_record;
+      return;
+    }
+    rc.body = p;
+    rc.body_len = body;
+    p += body;
+    if (!(rc.kind & kRecTransient)) history_bytes += rc.kind & kRecSplit ? body : rc.len;
+  }
+  if (history_bytes > cfg_.history / 4) {
+    r.status = Status::bad_record;
+    return;
+  }
+  uint32_t nl = 0;
+  if (!get_varint(p, end, nl) || nl > kMaxPayload) {
+    r.status = Status::truncated;
+    return;
+  }
+  if (h.flags & kFlagHuffman) {
+    size_t used = 0;
+    if (read_table(std::span<const uint8_t>(p, end), huffman_, used) != HuffmanStatus::ok ||
+        v2::decode(huffman_, std::span<const uint8_t>(p + used, end),
+                   std::span<uint8_t>(lits_.data(), nl)) != HuffmanStatus::ok) {
+      r.status = Status::bad_literals;
+      return;
+    }
+  } else {
+    if (static_cast<size_t>(end - p) != nl) {
+      r.status = Status::bad_literals;
+      return;
+    }
+    std::memcpy(lits_.data(), p, nl);
+  }
+
+  // Where this packet's frames go in the stream's history.
+  Stream& s = stream_for(peer, h.stream);
+  History& hist = s.history;
+  const uint64_t hend = hist.end();
+  const int64_t delta = static_cast<int32_t>(h.hpos - static_cast<uint32_t>(hend));
+  uint64_t cur = hend + static_cast<uint64_t>(delta);
+  if (s.floor == ~uint64_t{0}) {  // the stream's first packet
+    hist.set_end(cur);
+    s.floor = cur;
+  } else if (delta > 0) {  // packets lost in between: a hole
+    counters_.hole_bytes += static_cast<uint64_t>(delta);
+    if (static_cast<uint64_t>(delta) >= hist.capacity()) {
+      s.nholes = 0;
+      s.floor = cur;
+    } else {
+      add_hole(s, hend, cur);
+    }
+    hist.set_end(cur);
+  } else if (delta < 0 && (cur < hist.begin() || cur < s.floor)) {
+    r.status = Status::stale;
+    return;
+  }
+  ++counters_.packets;
+  // A split frame waiting for a continuation this packet does not bring (it
+  // was lost) is given up; late packets leave it waiting.
+  if (s.pending.active && cur >= s.pending.start + s.pending.have &&
+      !((recs[0].kind & kRecContinue) && cur == s.pending.start + s.pending.have)) {
+    add_hole(s, s.pending.start, s.pending.start + s.pending.have);
+    s.pending.active = false;
+    ++counters_.split_incomplete;
+  }
+
+  // Pass 2: each frame. A record codes `rc.len` bytes: the whole frame, or
+  // the payload after a header rebuilt from the flow's context. Those bytes
+  // take their place in the history (unless transient) whatever becomes of
+  // the frame, and its literals are consumed, so the records after it decode.
+  uint32_t lit = 0;
+  size_t scratch = 0;
+  unsigned nf = 0;
+  for (unsigned i = 0; i < h.records; ++i) {
+    const Record& rc = recs[i];
+    if (rc.kind & (kRecSplit | kRecContinue)) {
+      if (const Frame* done = split_part(s, rc.kind, rc.body, rc.body_len, rc.len, rc.crc, cur))
+        r.frames[nf++] = *done;
+      continue;
+    }
+    Frame& f = r.frames[nf++];
+    const bool transient = rc.kind & kRecTransient;
+    const bool compressed = rc.mode() == HeaderMode::kCompressed;
+    uint8_t* out = transient ? scratch_.data() + scratch : hist.at(cur);
+    uint8_t* hdr = headers_.data() + size_t{i} * kMaxHeader;
+    Status st = Status::ok;
+    Context* c = nullptr;
+    Fields decoded;
+    PendingChecksums pending;
+    if (rc.mode() != HeaderMode::kWhole) {
+      if (rc.ctx >= s.contexts.size())
+        st = Status::missing_context;
+      else
+        c = &s.contexts[rc.ctx];
+    }
+    uint32_t hdr_len = 0;
+    if (st == Status::ok && compressed) {
+      if (!c->valid || c->gen != rc.gen || c->layout.hdr_len + rc.len > kMaxSpan) {
+        st = Status::missing_context;
+      } else {
+        hdr_len = c->layout.hdr_len;
+        if (decode_fields(rc.fields, rc.fields + rc.fields_len, hdr_len + rc.len, c->layout,
+                          c->header, c->ref, decoded, hdr, pending) != rc.fields_len)
+          st = Status::bad_record;
+      }
+    }
+    const uint32_t n = rc.len;
+    bool holes = false;  // a match reached into bytes this decoder does not hold
+    if (rc.kind & kRecRaw) {
+      if (rc.body_len != n && st == Status::ok) st = Status::bad_record;
+      if (st == Status::ok) std::memcpy(out, rc.body, n);
+    } else {
+      // Sources must outlive this frame's own writes into the ring.
+      const uint64_t frame_end = std::max(hist.end(), cur + n);
+      const uint64_t oldest =
+          std::max(s.floor, frame_end > hist.capacity() ? frame_end - hist.capacity() : 0);
+      const uint8_t* q = rc.body;
+      const uint8_t* const qend = rc.body + rc.body_len;
+      uint32_t at = 0;
+      bool malformed = false;
+      while (q < qend) {
+        uint32_t lits, match, dist;
+        if (!get_sequence(q, qend, lits, match, dist) || at + lits + match > n || lit + lits > nl) {
+          malformed = true;
+          break;
+        }
+        if (st == Status::ok) std::memcpy(out + at, lits_.data() + lit, lits);
+        lit += lits;
+        at += lits;
+        const uint64_t to = cur + at;
+        if (dist > to || to - dist < oldest ||
+            in_hole(s, to - dist, std::min(to, to - dist + match)))
+          holes = true;
+        else if (st == Status::ok)
+          copy_match(out, cur, hist, to - dist, out + at, match);
+        at += match;
+      }
+      if (!malformed && lit + (n - at) > nl) malformed = true;
+      if (malformed) {
+        // The literal section cannot be followed past this record: it and
+        // the records after it are refused as malformed.
+        st = Status::bad_record;
+        lit = nl;
+      } else {
+        if (st == Status::ok) std::memcpy(out + at, lits_.data() + lit, n - at);
+        lit += n - at;
+      }
+      if (holes && st == Status::ok) st = Status::missing_history;
+    }
+    if (!transient) hist.commit(cur, n);
+    if (st == Status::ok) {
+      uint32_t crc = 0;
+      if (compressed) {
+        finish_checksums(hdr, out, n, c->layout, pending);
+        crc = crc32c(hdr, hdr_len);
+      }
+      if (crc32c(out, n, crc) != rc.crc) st = Status::crc_mismatch;
+    }
+    // The flow's context: set by a new context restored intact, its
+    // reference moved by every compressed header decoded (the encoder
+    // assumes the decoder saw the last frame of the flow in every packet
+    // that arrived). Late packets move neither.
+    if (c && (!c->valid || cur >= c->ref_pos)) {
+      if (compressed && hdr_len) {
+        if (st == Status::crc_mismatch) {
+          c->valid = 0;  // the header itself came out wrong: wait for a new context
+        } else {
+          c->ref = decoded;
+          c->ref_pos = cur;
+        }
+      } else if (rc.mode() == HeaderMode::kNewContext && st == Status::ok) {
+        packet::Parsed parsed;
+        HeaderLayout l;
+        c->valid = packet::validate(out, n, {}, &parsed) == packet::Verdict::kOk &&
+                   layout_of(out, n, parsed, l);
+        if (c->valid) {
+          c->gen = rc.gen;
+          c->layout = l;
+          std::memcpy(c->header, out, l.hdr_len);
+          c->ref = read_fields(out, l);
+          c->ref_pos = cur;
+        }
+      }
+    }
+    f = {hdr, out, static_cast<uint16_t>(hdr_len), n, st};
+    if (transient) {
+      scratch += n;
+    } else {
+      if (st == Status::ok)
+        fill_hole(s, cur, cur + n);
+      else
+        add_hole(s, cur, cur + n);
+      cur += n;
+      if (cur > hist.end()) hist.set_end(cur);
+    }
+    if (st == Status::ok) {
+      ++counters_.frames;
+      counters_.bytes_out += f.size();
+    }
+  }
+  r.nframes = static_cast<uint8_t>(nf);
+}
+
+const Decoder::Frame* Decoder::split_part(Stream& s, uint8_t kind, const uint8_t* body, uint32_t n,
+                                          uint32_t len, uint32_t crc, uint64_t& cur) noexcept {
+  History& hist = s.history;
+  const bool head = !(kind & kRecContinue), more = kind & kRecSplit;
+  auto& pd = s.pending;
+  if (head) {
+    pd = {true, cur, len, 0, crc};
+  } else if (!pd.active) {  // the head was lost: these bytes are no use
+    add_hole(s, cur, cur + n);
+    cur += n;
+    if (cur > hist.end()) hist.set_end(cur);
+    if (more) return nullptr;
+    split_frame_ = {nullptr, nullptr, 0, 0, Status::missing_history};
+    return &split_frame_;
+  }
+  if (pd.have + n > pd.len || (!more && pd.have + n != pd.len)) {
+    add_hole(s, pd.start, cur + n);
+    pd.active = false;
+    cur += n;
+    if (cur > hist.end()) hist.set_end(cur);
+    split_frame_ = {nullptr, nullptr, 0, 0, Status::bad_record};
+    return &split_frame_;
+  }
+  std::memcpy(hist.at(cur), body, n);
+  hist.commit(cur, n);
+  pd.have += n;
+  cur += n;
+  if (cur > hist.end()) hist.set_end(cur);
+  if (more) return nullptr;
+  // Complete: the whole frame lies contiguous in the history.
+  pd.active = false;
+  const uint8_t* frame = hist.at(pd.start);
+  const Status st = crc32c(frame, pd.len) == pd.crc ? Status::ok : Status::crc_mismatch;
+  if (st == Status::ok) {
+    fill_hole(s, pd.start, pd.start + pd.len);
+    ++counters_.frames;
+    counters_.bytes_out += pd.len;
+  } else {
+    add_hole(s, pd.start, pd.start + pd.len);
+  }
+  split_frame_ = {nullptr, frame, 0, pd.len, st};
+  return &split_frame_;
+}
+
+}  // namespace deltaplane::codec::v2

@@ -1,0 +1,119 @@
+// The decoder of wire format v2 (docs/wire-format.md): one per decoder lcore,
+// holding the state of every encoder stream that sends to it (keyed by the
+// outer source address and the stream id): the stream's history, mirrored
+// byte for byte, its flow contexts, and the holes that loss left in it.
+// decode() restores the frames of one tunnel packet; a frame whose matches
+// reach into a hole, whose context is missing, or whose CRC-32C fails is
+// dropped with its reason, never emitted altered, and its bytes become a hole.
+//
+// Pure code on plain buffers, the one decoder the engines, tests, fuzz target
+// and benchmarks run.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "codec/v2/format.hh"
+#include "codec/v2/header_coding.hh"
+#include "codec/v2/history.hh"
+#include "codec/v2/huffman.hh"
+#include "codec/v2/memory.hh"
+
+namespace deltaplane::codec::v2 {
+
+struct DecoderConfig {
+  size_t history = 1 << 20;   // per stream: the largest history an encoder may use
+  uint32_t contexts = 16384;  // flow context slots per stream
+  unsigned streams = 4;       // encoder streams held at once (least recently used go)
+  Memory memory = Memory::heap();
+};
+
+struct DecoderCounters {
+  uint64_t packets = 0, frames = 0, bytes_out = 0;
+  uint64_t hole_bytes = 0;  // history bytes the decoder never got (loss, failed frames)
+  uint64_t streams_evicted = 0;
+  uint64_t split_incomplete = 0;  // split frames whose continuation never came (loss)
+};
+
+class Decoder {
+ public:
+  explicit Decoder(const DecoderConfig& c);
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  // A restored frame: `hdr_len` header bytes rebuilt from the flow's
+  // context (0 when the record carried the whole frame), then `len` bytes.
+  // Both stay valid until the next decode().
+  struct Frame {
+    const uint8_t* hdr = nullptr;
+    const uint8_t* data = nullptr;
+    uint16_t hdr_len = 0;
+    uint32_t len = 0;
+    Status status = Status::ok;  // ok: emit it; else dropped, for this reason
+    uint32_t size() const noexcept { return hdr_len + len; }
+  };
+  struct Result {
+    Status status = Status::ok;  // of the packet as a whole: not ok, no frame restored
+    uint8_t nframes = 0;
+    std::array<Frame, kMaxRecords> frames;
+  };
+
+  // Restores the frames of one tunnel payload (the UDP payload) sent by `peer`.
+  void decode(std::span<const uint8_t> payload, uint32_t peer, Result& r) noexcept;
+
+  const DecoderCounters& counters() const noexcept { return counters_; }
+
+ private:
+  struct Context {
+    uint8_t valid = 0, gen = 0;
+    HeaderLayout layout;
+    Fields ref;            // the dynamic fields of the newest frame of the flow received
+    uint64_t ref_pos = 0;  // its history position: late (reordered) packets do not update
+    uint8_t header[kMaxHeader];
+  };
+  struct Hole {
+    uint64_t start = 0, end = 0;
+  };
+  static constexpr unsigned kMaxHoles = 64;
+  struct Stream {
+    uint32_t peer = 0;
+    uint16_t id = 0;
+    bool active = false;
+    uint64_t last_used = 0;
+    History history;
+    Array<Context> contexts;
+    std::array<Hole, kMaxHoles> holes{};
+    unsigned nholes = 0;
+    uint64_t floor = 0;  // positions below are unreliable (hole table overflow)
+    struct {             // a split frame whose head arrived, waiting for its continuation
+      bool active = false;
+      uint64_t start = 0;
+      uint32_t len = 0, have = 0, crc = 0;
+    } pending;
+    Stream(Memory m, size_t history_size, uint32_t context_slots)
+        : history(m, history_size), contexts(m, context_slots) {}
+  };
+  Stream& stream_for(uint32_t peer, uint16_t id) noexcept;
+  // One part of a split frame at `cur` (advanced): the frame when complete.
+  const Frame* split_part(Stream& s, uint8_t kind, const uint8_t* body, uint32_t n, uint32_t len,
+                          uint32_t crc, uint64_t& cur) noexcept;
+  static void add_hole(Stream& s, uint64_t start, uint64_t end) noexcept;
+  static void fill_hole(Stream& s, uint64_t start, uint64_t end) noexcept;
+  static bool in_hole(const Stream& s, uint64_t start, uint64_t end) noexcept;
+
+  DecoderConfig cfg_;
+  std::vector<std::unique_ptr<Stream>> streams_;  // made at set-up, reused
+  Array<uint8_t> lits_;                           // one packet's literals
+  Array<uint8_t> scratch_;                        // frames restored outside the history
+  Array<uint8_t> headers_;                        // one packet's rebuilt headers, kMaxHeader each
+  uint64_t clock_ = 0;
+  Frame split_frame_;
+  HuffmanDecoder huffman_;
+  DecoderCounters counters_;
+};
+
+}  // namespace deltaplane::codec::v2

@@ -1,0 +1,607 @@
+#include "codec/v2/encoder.hh"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "codec/checksum.hh"
+#include "codec/v2/sequences.hh"
+
+namespace deltaplane::codec::v2 {
+namespace {
+
+constexpr size_t kRecordOverhead = 1 + 3 + 4 + 5 + 1 + kMaxFieldsBlock + 5;
+constexpr uint32_t kSplitOverhead =
+    40;  // packet and record headers of a split frame's part, at most
+constexpr uint32_t kShortPayload = 256;  // L4 checksums recomputed by the decoder up to here
+constexpr uint32_t kMinHuffman = 64;     // literals below this go raw
+constexpr uint16_t kPoorFrames = 4;      // badly coded frames in a row before a flow goes transient
+constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
+
+inline uint32_t load32(const uint8_t* p) noexcept {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Bytes equal from a and b, up to n.
+inline uint32_t common(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept {
+  uint32_t i = 0;
+  while (i + 8 <= n) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return i + static_cast<uint32_t>(__builtin_ctzll(x ^ y) / 8);
+    i += 8;
+  }
+  while (i < n && a[i] == b[i])
+    ++i;
+  return i;
+}
+
+// Distinct byte values among the first 256 of p: random data shows ~160,
+// text and structured records far fewer.
+unsigned distinct_bytes(const uint8_t* p, uint32_t n) noexcept {
+  uint64_t seen[4] = {};
+  n = std::min<uint32_t>(n, 256);
+  for (uint32_t i = 0; i < n; ++i)
+    seen[p[i] >> 6] |= uint64_t{1} << (p[i] & 63);
+  return static_cast<unsigned>(__builtin_popcountll(seen[0]) + __builtin_popcountll(seen[1]) +
+                               __builtin_popcountll(seen[2]) + __builtin_popcountll(seen[3]));
+}
+
+}  // namespace
+
+Level level_params(unsigned level) {
+  Level l;
+  switch (level) {
+    case 1: return l;
+    case 2:
+      l.max_depth = 4;
+      l.max_uses = 256;
+      l.max_sources = 8;
+      l.history = 4u << 20;
+      l.hash_bits = 18;
+      l.skip_log = 6;
+      return l;
+    case 3:
+      l.max_depth = 255;
+      l.max_uses = 0xffff;
+      l.max_sources = 16;
+      l.history = 16u << 20;
+      l.hash_bits = 20;
+      l.skip_log = 8;
+      return l;
+  }
+  throw std::invalid_argument("codec level " + std::to_string(level) + " (expected 1.." +
+                              std::to_string(kMaxLevel) + ")");
+}
+
+namespace {
+// One region per frame of the history: enough for frames of 64 bytes on average.
+uint32_t region_ring_size(size_t history) noexcept {
+  size_t n = 4096;
+  while (n < history / 64)
+    n *= 2;
+  return static_cast<uint32_t>(n);
+}
+}  // namespace
+
+Encoder::Encoder(const EncoderConfig& c)
+    : cfg_(c),
+      history_(c.memory, c.level.history),
+      index_(c.memory, size_t{1} << c.level.hash_bits),
+      flows_(c.memory, c.contexts),
+      regions_(c.memory, region_ring_size(c.level.history)),
+      region_mask_(region_ring_size(c.level.history) - 1),
+      seqs_(c.memory, kMaxSpan + 64),
+      arena_(c.memory, size_t{c.max_burst} * (kMaxSpan + kMaxSpan / 8 + c.max_payload + 64)),
+      packets_(c.memory, size_t{c.max_burst} * (kMaxSpan / (c.max_payload - kSplitOverhead) + 2)),
+      lits_(c.memory, c.max_payload + kMaxSpan) {
+  for (size_t i = 0; i < regions_.size(); ++i)
+    regions_[i].id = kNoRegion;
+  for (size_t i = 0; i < index_.size(); ++i)
+    index_[i].region = kNoRegion;
+}
+
+void Encoder::open_packet() noexcept {
+  open_.frames = 0;
+  open_.records = 0;
+  open_.split = false;
+  open_.size = kPacketHeaderSize;
+  open_.hpos = history_.end();
+  open_.lit_begin = open_.lit_end = 0;
+  open_.first_region = next_region_;
+  open_.raw_bytes = open_.history_bytes = 0;
+  open_.counters_before = counters_;
+  ++serial_;
+  lit_counts_.fill(0);
+}
+
+bool Encoder::usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
+                     uint64_t& floor) noexcept {
+  const uint32_t d = static_cast<uint32_t>(cur) - e.pos;
+  if (d == 0 || d > cfg_.level.history - kMaxSpan || d > cur) return false;
+  pos = cur - d;
+  if (pos < history_.begin()) return false;
+  const Region& r = regions_[e.region & region_mask_];
+  if (r.id != e.region || pos < r.start || pos >= r.end) return false;  // gone, or stale entry
+  if (r.packet != serial_) {                                            // another packet: the rules
+    if (r.depth >= cfg_.level.max_depth) return false;
+    if (adds_source(e.region) &&
+        (r.uses >= cfg_.level.max_uses || cur_.nsources >= cfg_.level.max_sources ||
+         cur_.nsources >= std::size(cur_.sources)))
+      return false;
+  }
+  max_len = static_cast<uint32_t>(r.end - pos);
+  floor = r.start;
+  return true;
+}
+
+bool Encoder::adds_source(uint32_t region) const noexcept {
+  const Region& r = regions_[region & region_mask_];
+  return r.packet != serial_ && std::find(cur_.sources, cur_.sources + cur_.nsources, region) ==
+                                    cur_.sources + cur_.nsources;
+}
+
+void Encoder::use_source(uint32_t region) noexcept {
+  Region& r = regions_[region & region_mask_];
+  if (r.packet == serial_) {  // lost with this frame anyway; inherits its dependencies
+    cur_.depth = std::max(cur_.depth, r.depth);
+    return;
+  }
+  if (!adds_source(region)) return;
+  cur_.sources[cur_.nsources++] = region;
+  ++r.uses;
+  cur_.depth = std::max<uint8_t>(cur_.depth, static_cast<uint8_t>(r.depth + 1));
+}
+
+void Encoder::drop_sources() noexcept {
+  for (uint8_t k = 0; k < cur_.nsources; ++k) {
+    Region& r = regions_[cur_.sources[k] & region_mask_];
+    if (r.id == cur_.sources[k]) --r.uses;
+  }
+  cur_.nsources = 0;
+  cur_.depth = 0;
+}
+
+size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out,
+                           size_t cap) noexcept {
+  const uint8_t* d = history_.at(pos);
+  uint8_t* o = out;
+  uint8_t* const end = out + cap;
+  uint32_t i = 0, anchor = 0, misses = 0;
+  const Level& lv = cfg_.level;
+  auto emit_literals = [&](uint32_t a, uint32_t b) {
+    for (uint32_t k = a; k < b; ++k) {
+      lits_[open_.lit_end++] = d[k];
+      ++lit_counts_[d[k]];
+    }
+  };
+  // A candidate match: its length, or 0 if the rules refuse it or it is
+  // too short to be worth a new frame to depend on (a dependency costs the
+  // loss tolerance and the depth budget of every frame that copies this one).
+  const uint32_t min_source =
+      std::max<uint32_t>(kMinMatch, std::min<uint32_t>(lv.min_source_match, n / 2));
+  auto try_match = [&](const IndexEntry& e, uint64_t cur, uint32_t v, uint32_t limit,
+                       uint64_t& mpos, uint64_t& floor) -> uint32_t {
+    uint32_t max_len;
+    if (e.value != v || !usable(e, cur, mpos, max_len, floor)) return 0;
+    const uint32_t len = common(history_.at(mpos), d + i, std::min(limit, max_len));
+    return len < min_source && adds_source(e.region) ? 0 : len;
+  };
+  while (i + kMinMatch <= n) {
+    const uint64_t cur = pos + i;
+    const uint32_t v = load32(d + i);
+    uint64_t mpos = 0, mfloor = 0;
+    uint32_t mlen = 0, mregion = kNoRegion;
+    // The flow's previous payload at the same offset: records and repeated
+    // structures match there before any hash finds them.
+    if (i >= prev.from && i + kMinMatch <= prev.to && prev.base + i < cur) {
+      const IndexEntry aligned{static_cast<uint32_t>(prev.base + i), prev.region,
+                               load32(history_.at(prev.base + i))};
+      mlen = try_match(aligned, cur, v, std::min(n, prev.to) - i, mpos, mfloor);
+      mregion = prev.region;
+    }
+    IndexEntry& e = index_[hash(v)];
+    {
+      uint64_t cpos, cfloor;
+      const uint32_t len = try_match(e, cur, v, n - i, cpos, cfloor);
+      if (len > mlen) {
+        mlen = len;
+        mpos = cpos;
+        mfloor = cfloor;
+        mregion = e.region;
+      }
+    }
+    // Frames at the deepest level are never copied from by other packets:
+    // indexing them would only push out useful entries.
+    if (cur_.depth < lv.max_depth) e = {static_cast<uint32_t>(cur), cur_.region, v};
+    if (mlen < kMinMatch) {
+      i += 1 + (misses++ >> lv.skip_log);
+      continue;
+    }
+    // Grow the match backwards over pending literals, inside its region.
+    while (i > anchor && mpos > mfloor && history_.at(mpos - 1)[0] == d[i - 1]) {
+      --i;
+      --mpos;
+      ++mlen;
+    }
+    if (o + kMaxSequenceSize > end) return kOverflow;
+    emit_literals(anchor, i);
+    o = put_sequence(o, i - anchor, mlen, static_cast<uint32_t>(pos + i - mpos));
+    use_source(mregion);
+    counters_.match_bytes += mlen;
+    // Index two positions inside the match so later frames find it too.
+    if (cur_.depth < lv.max_depth && mlen > 8) {
+      const uint64_t p1 = pos + i + mlen / 2, p2 = pos + i + mlen - 4;
+      const uint32_t v1 = load32(history_.at(p1)), v2 = load32(history_.at(p2));
+      index_[hash(v1)] = {static_cast<uint32_t>(p1), cur_.region, v1};
+      index_[hash(v2)] = {static_cast<uint32_t>(p2), cur_.region, v2};
+    }
+    i += mlen;
+    anchor = i;
+    misses = 0;
+  }
+  emit_literals(anchor, n);
+  return static_cast<size_t>(o - out);
+}
+
+bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& used) noexcept {
+  cur_.region = kNoRegion;
+  cur_.nsources = 0;
+  cur_.depth = 0;
+  if (cap < kRecordOverhead + 8) return false;
+  const uint32_t lits_at_start = open_.lit_end;
+  // Header coding: against the flow's context when the decoder has it.
+  HeaderMode mode = HeaderMode::kWhole;
+  FlowState* fs = nullptr;
+  HeaderLayout layout;
+  uint8_t image[kMaxHeader];
+  if (f.parsed && f.flow < cfg_.contexts && layout_of(f.data, f.len, *f.parsed, layout)) {
+    fs = &flows_[f.flow];
+    if (f.new_flow) {
+      fs->has_context = 0;
+      fs->last_len = 0;
+      fs->poor = fs->transient_left = fs->backoff = 0;
+      ++fs->gen;
+    }
+    static_image(f.data, layout, image);
+    const bool same = fs->has_context && std::memcmp(&fs->layout, &layout, sizeof layout) == 0 &&
+                      std::memcmp(fs->image, image, layout.hdr_len) == 0;
+    if (fs->has_context && !same) {  // the decoder's context no longer applies
+      fs->has_context = 0;
+      ++fs->gen;
+    }
+    // A context is used in the packet that set it (lost with it), then once
+    // it went out in context_packets packets (one may be lost), until the
+    // refresh is due.
+    const bool established =
+        fs->context_packet == serial_ || fs->context_packets >= cfg_.level.context_packets;
+    mode = same && established && fs->since_refresh < cfg_.refresh ? HeaderMode::kCompressed
+                                                                   : HeaderMode::kNewContext;
+  }
+  const bool transient = fs && fs->transient_left > 0;
+  const bool compressed = mode == HeaderMode::kCompressed;
+  // A compressed record codes the payload only; the others the whole frame.
+  const uint32_t coded_from = compressed ? layout.hdr_len : 0;
+  const uint32_t n = f.len - coded_from;
+  uint8_t* o = rec;
+  uint8_t& kind = *o++;
+  kind = static_cast<uint8_t>(mode);
+  o = put_varint(o, n);
+  put_be32(o, crc32c(f.data, f.len));
+  o += 4;
+  if (mode != HeaderMode::kWhole) {
+    o = put_varint(o, f.flow);
+    *o++ = fs->gen;
+  }
+  if (compressed)
+    o += encode_fields(f.data, f.len, layout, fs->window, serial_,
+                       f.len - layout.hdr_len <= kShortPayload, o);
+  const size_t left = cap - static_cast<size_t>(o - rec);
+  const uint8_t* bytes = f.data + coded_from;
+  if (transient) {
+    if (varint_size(n) + n > left) return false;
+    kind |= kRecTransient | kRecRaw;
+    o = put_varint(o, n);
+    std::memcpy(o, bytes, n);
+    o += n;
+    ++counters_.transient;
+    counters_.raw_bytes += n;
+    --fs->transient_left;
+  } else {
+    const uint64_t start = history_.append(bytes, n);
+    cur_.region = next_region_++;
+    Region& reg = regions_[cur_.region & region_mask_];
+    reg = Region{start, start + n, cur_.region, serial_, 0, 0};
+    // Where the flow's previous payload aligns with these bytes.
+    Aligned prev;
+    const uint32_t payload_at = fs ? layout.hdr_len - coded_from : 0;  // in these bytes
+    if (fs && fs->last_len) {
+      prev = {fs->last_pos - payload_at, payload_at, payload_at + fs->last_len, fs->last_region};
+    }
+    const uint32_t lit_before = open_.lit_end;
+    const uint64_t matched_before = counters_.match_bytes;
+    uint8_t* const seqs = seqs_.data();
+    const size_t seq_len = n < kMinMatch ? 0 : code_bytes(start, n, prev, seqs, seqs_.size());
+    const uint32_t lits = open_.lit_end - lit_before;
+    const uint64_t matched = counters_.match_bytes - matched_before;
+    if (seq_len == kOverflow || (matched == 0 && n < kMinMatch)) {
+      // The bytes go raw, inline (too short to code, or the sequences overflow).
+      for (uint32_t k = lit_before; k < open_.lit_end; ++k)
+        --lit_counts_[lits_[k]];
+      open_.lit_end = lit_before;
+      counters_.match_bytes = matched_before;
+      drop_sources();
+      if (varint_size(n) + n > left) return false;
+      kind |= kRecRaw;
+      o = put_varint(o, n);
+      std::memcpy(o, bytes, n);
+      o += n;
+      counters_.raw_bytes += n;
+    } else {
+      if (varint_size(static_cast<uint32_t>(seq_len)) + seq_len > left) return false;
+      o = put_varint(o, static_cast<uint32_t>(seq_len));
+      std::memcpy(o, seqs, seq_len);
+      o += seq_len;
+      counters_.literal_bytes += lits;
+    }
+    reg.depth = cur_.depth;
+    if (fs) {
+      fs->last_pos = start + payload_at;
+      fs->last_len = f.len - layout.hdr_len;
+      fs->last_region = cur_.region;
+      // Incompressible flows (encrypted, compressed media) stop paying the
+      // matcher: after a few frames with next to no matches and random-looking
+      // bytes, their frames go raw and outside the history for a while.
+      const uint32_t payload = f.len - layout.hdr_len;
+      if (payload >= 256 && matched * 8 < n &&
+          distinct_bytes(f.data + layout.hdr_len, payload) > 128) {
+        if (++fs->poor >= kPoorFrames) {
+          fs->backoff =
+              fs->backoff ? std::min<uint16_t>(kMaxBackoff, fs->backoff * 2) : kFirstBackoff;
+          fs->transient_left = fs->backoff;
+          fs->poor = 0;
+        }
+      } else {
+        fs->poor = 0;
+        fs->backoff = 0;
+      }
+    }
+  }
+  if (fs) {
+    if (mode == HeaderMode::kNewContext) {
+      if (!fs->has_context) {  // a new context: this frame's header
+        fs->layout = layout;
+        std::memcpy(fs->image, image, layout.hdr_len);
+        fs->window.reset(read_fields(f.data, layout), serial_);
+        fs->has_context = 1;
+        fs->context_packets = 1;
+        fs->context_packet = serial_;
+        fs->since_refresh = 0;
+      } else {  // the same context again, in another packet
+        fs->window.push(read_fields(f.data, layout), serial_);
+        if (fs->context_packet != serial_) {
+          ++fs->context_packets;
+          fs->context_packet = serial_;
+        }
+      }
+    } else {
+      ++fs->since_refresh;
+      if (fs->since_refresh >= cfg_.refresh) {  // next frame: a fresh context
+        fs->has_context = 0;
+        ++fs->gen;
+      }
+    }
+  }
+  switch (mode) {
+    case HeaderMode::kWhole: ++counters_.hdr_whole; break;
+    case HeaderMode::kNewContext: ++counters_.hdr_new_context; break;
+    case HeaderMode::kCompressed: ++counters_.hdr_compressed; break;
+  }
+  used = static_cast<size_t>(o - rec);
+  return used + (open_.lit_end - lits_at_start) <= cap;  // its literals take room too
+}
+
+void Encoder::close_packet(Burst& out) noexcept {
+  if (open_.records == 0) return;
+  uint8_t* p = arena_.data() + open_.offset;
+  uint8_t* o = p + open_.size;
+  const uint32_t nl = open_.lit_end - open_.lit_begin;
+  PacketHeader h;
+  h.flags = history_flags(cfg_.level.history);
+  h.stream = cfg_.stream;
+  h.hpos = static_cast<uint32_t>(open_.hpos);
+  h.records = static_cast<uint8_t>(open_.records);
+  o = put_varint(o, nl);
+  bool coded = false;
+  if (nl >= kMinHuffman) {
+    HuffmanCode code;
+    if (build_code(lit_counts_, code)) {
+      const size_t table = write_table(code, nullptr);
+      const uint64_t bits = coded_bits(code, lit_counts_);
+      if (table + (bits + 7) / 8 < nl - nl / 32) {
+        o += write_table(code, o);
+        const size_t w = encode(code, std::span<const uint8_t>(lits_.data() + open_.lit_begin, nl),
+                                std::span<uint8_t>(o, nl));
+        if (w) {
+          o += w;
+          coded = true;
+          h.flags |= kFlagHuffman;
+          ++counters_.huffman_packets;
+        } else {
+          o = p + open_.size + varint_size(nl);  // cannot happen: the estimate said it fits
+        }
+      }
+    }
+  }
+  if (!coded) {
+    std::memcpy(o, lits_.data() + open_.lit_begin, nl);
+    o += nl;
+  }
+  const size_t len = static_cast<size_t>(o - p);
+  // A packet that does not pay sends its frames as they are, unless it
+  // costs at most 1/32 more and builds the history (frames that may repeat).
+  if (!open_.split && kOuterHeaders + len > open_.raw_bytes + open_.history_bytes / 32) {
+    unsend_packet(out);
+    return;
+  }
+  write_packet_header(p, h);
+  seal(p, len);
+  packets_[out.npackets++] = {open_.offset, static_cast<uint32_t>(len), open_.frames};
+  ++counters_.packets;
+  counters_.bytes_out += len;
+  open_.offset += static_cast<uint32_t>(len);
+  open_.frames = open_.records = 0;
+}
+
+// Takes back the open packet: its frames leave the history (the index
+// entries into it die with its serial), their flows start over with a new
+// context, and the frames are sent as they are.
+void Encoder::unsend_packet(Burst& out) noexcept {
+  // (The uses its frames added to earlier frames stay counted: conservative.)
+  history_.set_end(open_.hpos);
+  for (uint32_t r = open_.first_region; r != next_region_; ++r)
+    regions_[r & region_mask_].id = kNoRegion;
+  const uint64_t frames = counters_.frames, bytes_in = counters_.bytes_in;
+  counters_ = open_.counters_before;
+  counters_.frames = frames;
+  counters_.bytes_in = bytes_in;
+  for (uint16_t k = 0; k < open_.frames; ++k) {
+    out.bypass[open_.index[k]] = 1;
+    ++counters_.bypass;
+    if (open_.flow[k] < cfg_.contexts) {
+      FlowState& fs = flows_[open_.flow[k]];
+      fs.has_context = 0;
+      fs.last_len = 0;
+      ++fs.gen;
+    }
+  }
+  open_.frames = open_.records = 0;
+}
+
+// Sends a frame that does not fit one packet even coded raw in parts, as
+// a tunnel splits what exceeds its MTU: a head record ends the open (empty)
+// packet, each next packet starts with a continuation record, and the last
+// one stays open for more frames. It joins the history as one frame that
+// copies nothing. False when it cannot (the caller bypasses it).
+bool Encoder::split_frame(const FrameIn& f, Burst& out) noexcept {
+  FlowState* fs = f.flow < cfg_.contexts ? &flows_[f.flow] : nullptr;
+  if ((fs && fs->transient_left) || f.len > kMaxSpan || f.len > cfg_.level.history / 4 ||
+      open_.records != 0)
+    return false;
+  const uint64_t start = history_.append(f.data, f.len);
+  const uint32_t id = next_region_++;
+  regions_[id & region_mask_] = Region{start, start + f.len, id, serial_, 0, 0};
+  // Indexed every 4 bytes: a later frame's scan, byte by byte, finds it.
+  const uint8_t* d = history_.at(start);
+  for (uint32_t i = 0; i + kMinMatch <= f.len; i += 4)
+    index_[hash(load32(d + i))] = {static_cast<uint32_t>(start + i), id, load32(d + i)};
+  // Each part fills its packet: room less the packet header, the record
+  // header and the literal count.
+  const size_t room = cfg_.max_payload - kPacketHeaderSize - 1;
+  uint32_t done = 0;
+  for (bool head = true;; head = false) {
+    uint8_t* o = arena_.data() + open_.offset + open_.size;
+    uint8_t* const r = o;
+    const size_t hdr = head ? 1 + varint_size(f.len) + 4 + 3 : 1 + 3;
+    const uint32_t k = static_cast<uint32_t>(std::min<size_t>(f.len - done, room - hdr));
+    const bool more = done + k < f.len;
+    if (head) {
+      *o++ = static_cast<uint8_t>(HeaderMode::kWhole) | kRecRaw | kRecSplit;
+      o = put_varint(o, f.len);
+      put_be32(o, crc32c(f.data, f.len));
+      o += 4;
+    } else {
+      *o++ = static_cast<uint8_t>(kRecContinue | kRecRaw | (more ? kRecSplit : 0));
+      open_.hpos = start + done;  // where this part's bytes go
+    }
+    o = put_varint(o, k);
+    std::memcpy(o, f.data + done, k);
+    open_.size += static_cast<uint32_t>(o + k - r);
+    open_.records = 1;
+    open_.split = true;
+    done += k;
+    if (!more) break;
+    close_packet(out);
+    open_packet();
+  }
+  open_.frames = 1;  // the last part completes it
+  ++counters_.split;
+  counters_.raw_bytes += f.len;
+  if (fs) {  // the flow's context is untouched: the frame went whole
+    fs->last_pos = start;
+    fs->last_len = 0;
+  }
+  return true;
+}
+
+void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out) noexcept {
+  out.packets = packets_.data();
+  out.npackets = 0;
+  open_.offset = 0;
+  open_.frames = open_.records = 0;
+  const size_t max = cfg_.max_payload;
+  for (uint16_t i = 0; i < frames.size(); ++i) {
+    const FrameIn& f = frames[i];
+    out.bypass[i] = 0;
+    ++counters_.frames;
+    counters_.bytes_in += f.len;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      // A packet's frames fill at most a quarter of the history, so the
+      // decoder can hand them all out from there before any is overwritten.
+      if (open_.records > 0 && history_.end() - open_.hpos + f.len > cfg_.level.history / 4)
+        close_packet(out);
+      if (open_.records == 0) open_packet();
+      // What this frame may take: the packet's room, literals counted raw
+      // (Huffman only shrinks them) and the literal count's varint.
+      const size_t taken = open_.size + (open_.lit_end - open_.lit_begin) + 5;
+      const size_t room = max > taken ? max - taken : 0;
+      // Everything the frame may change, to take it back if it does not fit.
+      const uint64_t hist_end = history_.end();
+      const Open saved = open_;
+      FlowState saved_flow{};
+      FlowState* fs = f.flow < cfg_.contexts ? &flows_[f.flow] : nullptr;
+      if (fs) saved_flow = *fs;
+      const bool transient = fs && fs->transient_left;  // goes raw, outside the history
+      const EncoderCounters saved_counters = counters_;
+      size_t used = 0;
+      const bool ok = open_.records < kMaxRecords &&
+                      code_frame(f, arena_.data() + open_.offset + open_.size,
+                                 std::min(room, arena_.size() - open_.offset - open_.size), used);
+      if (ok) {
+        open_.size += static_cast<uint32_t>(used);
+        open_.index[open_.frames] = i;
+        open_.flow[open_.frames] = f.flow;
+        open_.raw_bytes += f.len;
+        if (!transient) open_.history_bytes += f.len;
+        ++open_.frames;
+        ++open_.records;
+        break;
+      }
+      // Take it back: history, literals, the sources it added, its flow.
+      history_.set_end(hist_end);
+      for (uint32_t k = saved.lit_end; k < open_.lit_end; ++k)
+        --lit_counts_[lits_[k]];
+      drop_sources();
+      if (cur_.region != kNoRegion) regions_[cur_.region & region_mask_].id = kNoRegion;
+      open_ = saved;
+      if (fs) *fs = saved_flow;
+      counters_ = saved_counters;
+      if (open_.records > 0 && attempt == 0) {
+        close_packet(out);  // a fresh packet, and try again
+        continue;
+      }
+      // Too long even alone in a packet: raw over two, or as it is.
+      if (split_frame(f, out)) break;
+      out.bypass[i] = 1;
+      ++counters_.bypass;
+      if (open_.records == 0) --serial_;  // the empty packet was never sent
+      break;
+    }
+  }
+  close_packet(out);
+}
+
+}  // namespace deltaplane::codec::v2

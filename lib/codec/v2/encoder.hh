@@ -1,0 +1,208 @@
+// The encoder of wire format v2 (docs/wire-format.md): one per encoder lcore
+// and peer ("stream"). It packs the frames of one burst into as few tunnel
+// packets as the WAN MTU allows (no waiting for more: a burst goes out whole),
+// codes each frame's header against its flow's context and its bytes as LZ77
+// matches into the stream's history plus literals, Huffman-coded per packet.
+//
+// Loss tolerance: each frame in the history has a dependency depth (0: it
+// copies nothing from earlier packets; else 1 + the deepest frame of another
+// packet it copies from). A frame may copy from frames of other packets whose
+// depth is below Level::max_depth, at most Level::max_uses frames may copy
+// from one frame, and one frame from at most Level::max_sources others; so
+// one lost packet costs a bounded number of other frames, which the decoder
+// drops (CRC-32C of every frame), never alters. Frames of one packet copy
+// from each other freely: they are lost together.
+//
+// Pure code on plain buffers: the engines (engines/codec_engines.cc), the
+// tests, the fuzz target and the benchmarks all drive this one class.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "codec/v2/format.hh"
+#include "codec/v2/header_coding.hh"
+#include "codec/v2/history.hh"
+#include "codec/v2/huffman.hh"
+#include "codec/v2/memory.hh"
+#include "packet/parsed.hh"
+
+namespace deltaplane::codec::v2 {
+
+// What a --codec-level sets: how far a packet may reach back and how hard
+// the encoder looks (docs/performance.md has bytes against speed per level).
+struct Level {
+  uint8_t max_depth = 2;          // frames of this depth are not copied from by other packets
+  uint16_t max_uses = 32;         // packets that may copy from one packet
+  uint8_t max_sources = 4;        // earlier packets one packet may copy from
+  uint32_t history = 1 << 20;     // bytes of history (a power of two)
+  uint8_t hash_bits = 16;         // index entries: 2^hash_bits
+  uint8_t skip_log = 5;           // literals run faster after 2^skip_log misses
+  uint8_t min_source_match = 64;  // bytes (or half the frame) a match needs to add a source
+  uint8_t context_packets = 2;    // packets a new flow context goes out in before it is used
+};
+Level level_params(unsigned level);  // 1 (fast) .. 3 (best); throws std::invalid_argument
+inline constexpr unsigned kDefaultLevel = 1;
+inline constexpr unsigned kMaxLevel = 3;
+
+struct EncoderConfig {
+  Level level;
+  uint32_t max_payload = 1472;  // tunnel UDP payload bytes: WAN IP MTU - 28
+  uint16_t stream = 0;          // (session epoch << 8) | encoder index
+  uint32_t contexts = 16384;    // flow context slots (the caller's flow table capacity)
+  uint32_t refresh = 64;        // frames of a flow between whole-frame refreshes of its context
+  uint16_t max_burst = 32;      // frames per encode_burst call, at most kMaxBurst
+  Memory memory = Memory::heap();
+};
+
+inline constexpr uint32_t kNoFlow = 0xffffffff;
+inline constexpr uint16_t kMaxBurstFrames = 512;
+
+struct FrameIn {
+  const uint8_t* data = nullptr;
+  uint32_t len = 0;
+  const packet::Parsed* parsed = nullptr;  // the validator's; null: not validated
+  uint32_t flow = kNoFlow;                 // the caller's flow slot, < contexts
+  bool new_flow = false;                   // the slot was just (re)assigned
+};
+
+struct EncoderCounters {
+  uint64_t frames = 0, bytes_in = 0;    // frames given, and their bytes
+  uint64_t packets = 0, bytes_out = 0;  // tunnel payloads made, and their bytes
+  uint64_t bypass = 0;                  // frames sent as they are (do not fit the MTU coded)
+  uint64_t split = 0;                   // frames sent raw over two packets (too long coded)
+  uint64_t hdr_compressed = 0, hdr_new_context = 0, hdr_whole = 0;
+  uint64_t match_bytes = 0, literal_bytes = 0, raw_bytes = 0;  // coded bytes by path
+  uint64_t transient = 0;  // frames of flows found incompressible, sent raw outside history
+  uint64_t huffman_packets = 0;
+};
+
+class Encoder {
+ public:
+  explicit Encoder(const EncoderConfig& c);
+  Encoder(const Encoder&) = delete;
+  Encoder& operator=(const Encoder&) = delete;
+
+  struct Packet {
+    uint32_t offset = 0, len = 0;  // in arena()
+    uint16_t frames = 0;  // frames the decoder restores from it (a split frame: from its last)
+  };
+  struct Burst {
+    const Packet* packets = nullptr;  // in the encoder, valid until the next encode_burst
+    uint16_t npackets = 0;
+    std::array<uint8_t, kMaxBurstFrames> bypass{};  // 1: frame goes as it is (not in a packet)
+  };
+
+  // Codes a burst (frames.size() <= max_burst). Packets are tunnel UDP
+  // payloads in arena(), in order; the frames they restore are those of the
+  // burst in order, bypassed ones excluded.
+  void encode_burst(std::span<const FrameIn> frames, Burst& out) noexcept;
+  const uint8_t* arena() const noexcept { return arena_.data(); }
+
+  const EncoderCounters& counters() const noexcept { return counters_; }
+  const EncoderConfig& config() const noexcept { return cfg_; }
+
+ private:
+  // A frame in the history, for the dependency rules.
+  struct Region {
+    uint64_t start = 0, end = 0;
+    uint32_t id = kNoRegion;  // frame serial: the slot is reused as the ring turns
+    uint32_t packet = 0;      // serial of the packet that carried it
+    uint8_t depth = 0;
+    uint16_t uses = 0;  // frames of other packets that copy from it
+  };
+  static constexpr uint32_t kNoRegion = 0xffffffff;
+  struct FlowState {
+    HeaderLayout layout;
+    FieldWindow window;
+    uint8_t gen = 0;
+    uint8_t has_context = 0;
+    uint16_t since_refresh = 0;
+    uint8_t image[kMaxHeader];    // static image of the context header
+    uint64_t last_pos = 0;        // history position of the payload of the flow's last frame
+    uint32_t last_len = 0;        // its length (0: none in the history)
+    uint32_t last_region = 0;     // its region
+    uint8_t context_packets = 0;  // packets the context went out in (sent twice: loss)
+    uint32_t context_packet = 0;  // the last of them
+    uint16_t poor = 0;            // frames in a row that coded badly
+    uint16_t transient_left = 0;  // frames still sent raw outside the history
+    uint16_t backoff = 0;
+  };
+  struct IndexEntry {
+    uint32_t pos = 0;
+    uint32_t region = kNoRegion;
+    uint32_t value = 0;  // the 4 bytes at pos: most candidates fail here, no history read
+  };
+  // The frame being coded: its region and what it copies from.
+  struct Current {
+    uint32_t region = kNoRegion;
+    uint8_t depth = 0;
+    uint8_t nsources = 0;
+    uint32_t sources[16];  // regions of other packets
+  };
+  // The packet being filled.
+  struct Open {
+    uint32_t offset = 0, size = 0;     // in the arena; size without the literal section
+    uint16_t records = 0, frames = 0;  // frames: those it completes
+    bool split = false;                // holds part of a split frame: never taken back
+    uint64_t hpos = 0;
+    uint32_t lit_begin = 0, lit_end = 0;  // its literals in lits_
+    uint32_t first_region = 0;            // regions of its frames: first_region.. next_region_
+    uint32_t raw_bytes = 0;               // its frames' own lengths
+    uint32_t history_bytes = 0;           // of those, the ones added to the history
+    uint16_t index[kMaxRecords];          // its frames: burst indexes
+    uint32_t flow[kMaxRecords];           // and flow slots
+    EncoderCounters counters_before;      // to take the packet back whole
+  };
+
+  bool code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& used) noexcept;
+  // Where the flow's previous payload lies against the bytes being coded:
+  // offsets [from, to) of them align with history position base + offset.
+  struct Aligned {
+    uint64_t base = 0;
+    uint32_t from = 0, to = 0;
+    uint32_t region = 0xffffffff;
+  };
+  // LZ-codes history bytes [pos, pos + n) into sequences at `out` (literals
+  // to the packet's literal section); returns the sequences' size, or
+  // kOverflow.
+  static constexpr size_t kOverflow = ~size_t{0};
+  size_t code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out,
+                    size_t cap) noexcept;
+  // Whether the frame being coded may copy from history position `pos` named
+  // by `e` (checked against the region's rules); `max_len` and `floor` bound
+  // the match to that region.
+  bool usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
+              uint64_t& floor) noexcept;
+  bool adds_source(uint32_t region) const noexcept;
+  void use_source(uint32_t region) noexcept;
+  void drop_sources() noexcept;  // takes back the current frame's sources
+  void open_packet() noexcept;
+  bool split_frame(const FrameIn& f, Burst& out) noexcept;
+  void close_packet(Burst& out) noexcept;
+  void unsend_packet(Burst& out) noexcept;
+  uint32_t hash(uint32_t v) const noexcept {
+    return (v * 2654435761u) >> (32 - cfg_.level.hash_bits);
+  }
+
+  EncoderConfig cfg_;
+  History history_;
+  Array<IndexEntry> index_;
+  Array<FlowState> flows_;
+  Array<Region> regions_;  // ring by frame serial
+  uint32_t region_mask_;
+  uint32_t next_region_ = 0;
+  Current cur_;
+  Array<uint8_t> seqs_;  // one frame's sequences
+  Array<uint8_t> arena_;
+  Array<Packet> packets_;  // one burst's
+  Array<uint8_t> lits_;    // the open packet's literals
+  uint32_t serial_ = 0;    // of the open packet (packets are numbered from 1)
+  Open open_;
+  std::array<uint32_t, 256> lit_counts_{};
+  EncoderCounters counters_;
+};
+
+}  // namespace deltaplane::codec::v2

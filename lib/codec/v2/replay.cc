@@ -1,0 +1,238 @@
+#include "codec/v2/replay.hh"
+
+#include <pcap/pcap.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <unordered_map>
+
+#include "packet/validate.hh"
+
+namespace deltaplane::codec::v2 {
+namespace {
+
+struct KeyHash {
+  size_t operator()(const packet::FlowKey& k) const noexcept {
+    return static_cast<size_t>(packet::flow_hash(k));
+  }
+};
+
+// Slots for flows as the engines' bounded table gives them: a new flow takes
+// a free slot, or the next one round the clock when all are taken.
+class Flows {
+ public:
+  explicit Flows(uint32_t capacity) : keys_(capacity) {}
+  uint32_t slot_of(const packet::FlowKey& k, bool& fresh) {
+    fresh = false;
+    if (k.ip_version == 0) return kNoFlow;
+    auto it = map_.find(k);
+    if (it != map_.end()) return it->second;
+    fresh = true;
+    uint32_t s;
+    if (map_.size() < keys_.size()) {
+      s = static_cast<uint32_t>(map_.size());
+    } else {
+      s = hand_++ % static_cast<uint32_t>(keys_.size());
+      map_.erase(keys_[s]);
+    }
+    keys_[s] = k;
+    map_.emplace(k, s);
+    return s;
+  }
+
+ private:
+  std::vector<packet::FlowKey> keys_;
+  std::unordered_map<packet::FlowKey, uint32_t, KeyHash> map_;
+  uint32_t hand_ = 0;
+};
+
+struct InFlight {
+  std::vector<uint8_t> payload;
+  std::vector<uint32_t> frames;  // indexes into the trace
+};
+
+double ns_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void Trace::add(std::span<const uint8_t> f) {
+  packet::Parsed p;
+  if (packet::validate(f.data(), static_cast<uint32_t>(f.size()), {}, &p) != packet::Verdict::kOk)
+    return;
+  frames.emplace_back(f.begin(), f.end());
+  parsed.push_back(p);
+  bytes += f.size();
+}
+
+namespace {
+
+// The EtherType of a frame of link type `dlt`, and where its IP packet
+// starts; false for link types and frames that carry no IP.
+bool ip_of(int dlt, const uint8_t* d, uint32_t len, uint16_t& ethertype, uint32_t& off) {
+  auto by_version = [&](uint32_t at) {
+    if (len <= at) return false;
+    off = at;
+    ethertype = (d[at] >> 4) == 6 ? 0x86dd : 0x0800;
+    return (d[at] >> 4) == 4 || (d[at] >> 4) == 6;
+  };
+  switch (dlt) {
+    case DLT_NULL:
+    case DLT_LOOP: return by_version(4);  // a 4-byte address family, either byte order
+    case DLT_RAW:
+    case 101: return by_version(0);  // LINKTYPE_RAW where libpcap keeps it
+    case DLT_LINUX_SLL:
+      if (len < 16) return false;
+      off = 16;
+      ethertype = static_cast<uint16_t>(d[14] << 8 | d[15]);
+      return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::string Trace::load(const std::string& path, Links links) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* pc = pcap_open_offline(path.c_str(), err);
+  if (!pc) return err;
+  const int dlt = pcap_datalink(pc);
+  pcap_pkthdr* h;
+  const u_char* d;
+  std::vector<uint8_t> frame;
+  if (dlt != DLT_EN10MB && links == Links::kConvert) {
+    uint16_t et;
+    uint32_t off;
+    static constexpr uint8_t kIpv4[1] = {0x45};
+    if (!ip_of(dlt, kIpv4, 64, et, off) && dlt != DLT_LINUX_SLL) {
+      pcap_close(pc);
+      return path + ": link type " + std::to_string(dlt) + " carries no Ethernet or IP frames";
+    }
+  }
+  while (pcap_next_ex(pc, &h, &d) == 1) {
+    if (h->caplen != h->len || h->caplen > kMaxSpan) continue;
+    uint16_t et;
+    uint32_t off;
+    if (dlt == DLT_EN10MB || links == Links::kAsNetPcap) {
+      add({d, h->caplen});
+    } else if (ip_of(dlt, d, h->caplen, et, off)) {
+      // Locally administered addresses, then the EtherType and the IP packet.
+      frame.assign({0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, static_cast<uint8_t>(et >> 8),
+                    static_cast<uint8_t>(et)});
+      frame.insert(frame.end(), d + off, d + h->caplen);
+      if (frame.size() <= kMaxSpan) add(frame);
+    }
+  }
+  pcap_close(pc);
+  return {};
+}
+
+// What is missing beyond the frames whose own packet the WAN took.
+uint64_t ReplayResult::collateral() const noexcept {
+  const uint64_t missing = frames - emitted;
+  return missing > lost_on_wire ? missing - lost_on_wire : 0;
+}
+
+ReplayResult replay(const Trace& t, const ReplayOptions& o) {
+  ReplayResult r;
+  Encoder enc(o.encoder);
+  Decoder dec(o.decoder);
+  Flows flows(o.encoder.contexts);
+  std::mt19937_64 rng(o.wan.seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<uint8_t> delivered(t.frames.size(), 0);
+  auto deliver = [&](const InFlight& p) {
+    Decoder::Result res;
+    const auto t0 = std::chrono::steady_clock::now();
+    dec.decode(p.payload, 1, res);
+    r.decode_ns += ns_since(t0);
+    if (res.status != Status::ok) {
+      ++r.packets_refused;
+      r.dropped[static_cast<unsigned>(res.status)] += p.frames.size();
+      return;
+    }
+    for (unsigned k = 0; k < res.nframes; ++k) {
+      const Decoder::Frame& f = res.frames[k];
+      if (f.status != Status::ok) {
+        ++r.dropped[static_cast<unsigned>(f.status)];
+        continue;
+      }
+      const std::vector<uint8_t>* want = k < p.frames.size() ? &t.frames[p.frames[k]] : nullptr;
+      if (!want || want->size() != f.size() || std::memcmp(want->data(), f.hdr, f.hdr_len) != 0 ||
+          std::memcmp(want->data() + f.hdr_len, f.data, f.len) != 0) {
+        ++r.altered;
+        continue;
+      }
+      if (!delivered[p.frames[k]]++) ++r.emitted;
+    }
+  };
+
+  std::vector<FrameIn> in(o.burst);
+  Encoder::Burst out;
+  std::vector<InFlight> held;  // reordered: sent after the next packet
+  for (size_t base = 0; base < t.frames.size(); base += o.burst) {
+    const size_t n = std::min<size_t>(o.burst, t.frames.size() - base);
+    for (size_t i = 0; i < n; ++i) {
+      const auto& f = t.frames[base + i];
+      bool fresh;
+      const uint32_t slot = flows.slot_of(t.parsed[base + i].key, fresh);
+      in[i] = {f.data(), static_cast<uint32_t>(f.size()), &t.parsed[base + i], slot, fresh};
+      r.bytes += f.size();
+    }
+    r.frames += n;
+    const auto t0 = std::chrono::steady_clock::now();
+    enc.encode_burst(std::span<const FrameIn>(in.data(), n), out);
+    r.encode_ns += ns_since(t0);
+    // Bypassed frames cross as they are (the WAN model applies to tunnel packets).
+    std::vector<uint32_t> carried;
+    for (size_t i = 0; i < n; ++i) {
+      if (out.bypass[i]) {
+        ++r.bypassed;
+        ++r.emitted;
+        delivered[base + i] = 1;
+        r.wire_bytes += t.frames[base + i].size();
+      } else {
+        carried.push_back(static_cast<uint32_t>(base + i));
+      }
+    }
+    size_t next = 0;
+    for (uint16_t k = 0; k < out.npackets; ++k) {
+      const Encoder::Packet& p = out.packets[k];
+      InFlight f;
+      f.payload.assign(enc.arena() + p.offset, enc.arena() + p.offset + p.len);
+      f.frames.assign(carried.begin() + static_cast<long>(next),
+                      carried.begin() + static_cast<long>(next + p.frames));
+      next += p.frames;
+      ++r.packets;
+      r.wire_bytes += kOuterHeaders + p.len;
+      if (o.wan.loss > 0 && u(rng) < o.wan.loss) {
+        r.lost_on_wire += p.frames;
+        continue;
+      }
+      if (o.wan.corrupt > 0 && u(rng) < o.wan.corrupt) {
+        const size_t bit = rng() % (f.payload.size() * 8);
+        f.payload[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+        r.lost_on_wire += p.frames;  // every copy of it is corrupted
+      }
+      const bool dup = o.wan.duplicate > 0 && u(rng) < o.wan.duplicate;
+      if (o.wan.reorder > 0 && u(rng) < o.wan.reorder) {
+        held.push_back(std::move(f));
+        continue;
+      }
+      deliver(f);
+      if (dup) deliver(f);
+      for (const InFlight& h : held)
+        deliver(h);
+      held.clear();
+    }
+  }
+  for (const InFlight& h : held)
+    deliver(h);
+  r.encoder = enc.counters();
+  r.decoder = dec.counters();
+  return r;
+}
+
+}  // namespace deltaplane::codec::v2
