@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   std::vector<const char*> files;
   // Level parameters to try instead of the level's (-1: the level's).
   struct {
-    int max_depth = -1, max_uses = -1, max_sources = -1, hash_bits = -1, skip_log = -1,
-        history = -1, min_source_match = -1, context_packets = -1;
+    int max_ancestors = -1, max_uses = -1, max_sources = -1, hash_bits = -1, skip_log = -1,
+        history = -1, min_source_match = -1, context_packets = -1, sample_log = -1;
   } tune;
   for (int i = 1; i < argc; ++i) {
     auto value = [&]() -> const char* {
@@ -94,8 +94,8 @@ int main(int argc, char** argv) {
       o.wan.seed = std::strtoull(value(), nullptr, 10);
     else if (!std::strcmp(argv[i], "--convert-links"))
       links = Trace::Links::kConvert;
-    else if (!std::strcmp(argv[i], "--depth"))
-      tune.max_depth = std::atoi(value());
+    else if (!std::strcmp(argv[i], "--ancestors"))
+      tune.max_ancestors = std::atoi(value());
     else if (!std::strcmp(argv[i], "--uses"))
       tune.max_uses = std::atoi(value());
     else if (!std::strcmp(argv[i], "--sources"))
@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
       tune.min_source_match = std::atoi(value());
     else if (!std::strcmp(argv[i], "--context-packets"))
       tune.context_packets = std::atoi(value());
+    else if (!std::strcmp(argv[i], "--sample-log"))
+      tune.sample_log = std::atoi(value());
     else if (argv[i][0] == '-') {
       std::fprintf(stderr, "dp-codec-bench: unknown option %s\n", argv[i]);
       return 2;
@@ -130,7 +132,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   Level& lv = o.encoder.level;
-  if (tune.max_depth >= 0) lv.max_depth = static_cast<uint8_t>(tune.max_depth);
+  if (tune.max_ancestors >= 0) lv.max_ancestors = static_cast<uint8_t>(tune.max_ancestors);
   if (tune.max_uses >= 0) lv.max_uses = static_cast<uint16_t>(tune.max_uses);
   if (tune.max_sources >= 0) lv.max_sources = static_cast<uint8_t>(tune.max_sources);
   if (tune.hash_bits >= 0) lv.hash_bits = static_cast<uint8_t>(tune.hash_bits);
@@ -138,6 +140,7 @@ int main(int argc, char** argv) {
   if (tune.history >= 0) lv.history = uint32_t{1} << tune.history;
   if (tune.min_source_match >= 0) lv.min_source_match = static_cast<uint8_t>(tune.min_source_match);
   if (tune.context_packets >= 0) lv.context_packets = static_cast<uint8_t>(tune.context_packets);
+  if (tune.sample_log >= 0) lv.sample_log = static_cast<uint8_t>(tune.sample_log);
   o.encoder.max_payload = mtu - 28;
   o.decoder.history = o.encoder.level.history;
   ReplayResult total;

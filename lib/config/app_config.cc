@@ -356,6 +356,18 @@ const std::vector<Option>& options() {
       {"--wan-ports", true, "gateway: WAN-side ports (default: the second port of each pair)",
        [](AppConfig& c, auto o, auto v) { c.wan_ports = parse_port_list(o, v); }},
       uint_option<&AppConfig::mtu>("--mtu", 576, 9600, "IP MTU of the WAN path"),
+      uint_option<&AppConfig::codec_version>(
+          "--codec", 1, 2,
+          "wire format: 2 packs a burst's frames into tunnel packets, compresses headers and "
+          "matches content seen before; 1 sends each frame alone as an XOR delta"),
+      uint_option<&AppConfig::codec_level>(
+          "--codec-level", 1, 3,
+          "wire format 2: 1 (fast, a lost packet costs the fewest others) .. 3 (fewest bytes); "
+          "both gateways must use the same level or a higher one on the decoding side"),
+      uint_option<&AppConfig::peer_streams>(
+          "--peer-streams", 1, 64,
+          "wire format 2 decoder: peer encoder streams one lcore holds at once (one per peer "
+          "encoder lcore and WAN port that reaches it; the least recently used is forgotten)"),
       uint_option<&AppConfig::keyframe_interval>("--keyframe-interval", 0, 1u << 30,
                                                  "packets per flow between keyframes, 0 = never"),
       uint_option<&AppConfig::keyframe_ms>("--keyframe-ms", 0, 3600000,

@@ -133,6 +133,8 @@ int cmd_stats(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   add_u64(d, "tx_bytes", s.tx_bytes());
   add_u64(d, "dropped", a.dropped);
   add_u64(d, "held", a.held);
+  add_u64(d, "merged", a.merged);
+  add_u64(d, "split", a.split);
   add_str(d, "state", f.paused() ? "paused" : "forwarding");
   return 0;
 }

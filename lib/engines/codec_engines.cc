@@ -4,6 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include <algorithm>
 #include <cstring>
@@ -13,6 +14,8 @@
 #include "base/error.hh"
 #include "codec/checksum.hh"
 #include "codec/frame_codec.hh"
+#include "codec/v2/decoder.hh"
+#include "codec/v2/encoder.hh"
 #include "engines/validate.hh"
 #include "runtime/payload_mark.hh"
 #include "stats/drop_reason.hh"
@@ -58,8 +61,37 @@ uint32_t decoder_key_hash(const void* key, uint32_t, uint32_t) noexcept {
   return static_cast<uint32_t>(codec::xxhash64(key, sizeof(DecoderKey)));
 }
 
+CodecLcoreState::~CodecLcoreState() = default;
+
+namespace {
+
+// Wire format 2 keeps its histories and tables on the lcore's socket.
+codec::v2::Memory socket_memory(int socket) noexcept {
+  codec::v2::Memory m;
+  m.alloc = [](size_t n, void* ctx) -> void* {
+    const int sock = static_cast<int>(reinterpret_cast<intptr_t>(ctx));
+    void* p = rte_zmalloc_socket("dp_codec_v2", n, 64, sock);
+    return p ? p : rte_zmalloc("dp_codec_v2", n, 64);
+  };
+  m.release = [](void* p, void*) { rte_free(p); };
+  m.ctx = reinterpret_cast<void*>(static_cast<intptr_t>(socket));
+  return m;
+}
+
+// A session epoch for the v2 stream ids: a restarted encoder is a new stream
+// to the decoder, which then starts it over instead of misreading it.
+uint16_t session_epoch() noexcept {
+  return static_cast<uint16_t>(rte_rand() & 0xf);
+}
+
+}  // namespace
+
 CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, uint32_t lcore_index,
-                                 int socket, bool encoder, bool decoder) {
+                                 int socket, bool encoder, bool decoder, rte_mempool* mbuf_pool,
+                                 const std::vector<uint16_t>& encode_ports) {
+  version = cfg.codec_version;
+  pool = mbuf_pool;
+  v2_stream_of_port.fill(-1);
   params.tunnel.src_mac = cfg.tunnel_src_mac;
   params.tunnel.dst_mac = cfg.tunnel_dst_mac;
   params.tunnel.src_ip = cfg.tunnel_src_ip;
@@ -76,6 +108,52 @@ CodecLcoreState::CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, u
   params.audit = cfg.audit;
   const uint32_t cap = cfg.flow_capacity;
   const std::string suffix = std::to_string(lcore);
+  if (version == 2) {
+    try {
+      if (encoder) {
+        enc_table = std::make_unique<flow::FlowTable>(
+            "dp_enc_" + suffix, cap, sizeof(packet::FlowKey), encoder_key_hash, socket);
+        enc_flows = std::make_unique<SlotArray<EncoderFlow>>("dp_enc_flows", cap, socket);
+        codec::v2::EncoderConfig ec;
+        ec.level = codec::v2::level_params(cfg.codec_level);
+        ec.max_payload = cfg.mtu - static_cast<uint32_t>(codec::kIpv4Size + codec::kUdpSize);
+        ec.contexts = cap;
+        ec.refresh = cfg.keyframe_interval ? cfg.keyframe_interval : 0xffffffffu;
+        ec.max_burst = kV2Chunk;
+        ec.max_frame = std::min<uint32_t>(cfg.max_frame, codec::v2::kMaxSpan);
+        ec.memory = socket_memory(socket);
+        const uint16_t epoch = session_epoch();
+        for (uint16_t port : encode_ports) {
+          if (port >= v2_stream_of_port.size() || v2_stream_of_port[port] >= 0) continue;
+          if (v2_streams.size() == 64)
+            throw Error("lcore " + std::to_string(lcore) +
+                        " would encode towards more than 64 ports; add lcores");
+          V2Stream vs;
+          vs.id =
+              static_cast<uint16_t>(epoch << 12 | (lcore_index & 0x3f) << 6 | v2_streams.size());
+          ec.stream = vs.id;
+          ec.first_position = static_cast<uint32_t>(rte_rand());
+          vs.encoder = std::make_unique<codec::v2::Encoder>(ec);
+          v2_stream_of_port[port] = static_cast<int8_t>(v2_streams.size());
+          v2_streams.push_back(std::move(vs));
+        }
+      }
+      if (decoder) {
+        codec::v2::DecoderConfig dc;
+        dc.history = codec::v2::level_params(cfg.codec_level).history;
+        dc.contexts = cap;
+        dc.streams = cfg.peer_streams;
+        dc.memory = socket_memory(socket);
+        v2_decoder = std::make_unique<codec::v2::Decoder>(dc);
+        v2_linear = std::make_unique<SlotArray<uint8_t>>("dp_v2_linear", 65536, socket);
+      }
+    } catch (const std::bad_alloc&) {
+      throw Error("cannot allocate the wire format 2 codec state of lcore " +
+                  std::to_string(lcore) +
+                  ": lower --flow-capacity or --codec-level, or add hugepages");
+    }
+    return;
+  }
   if (encoder) {
     enc_table = std::make_unique<flow::FlowTable>("dp_enc_" + suffix, cap, sizeof(packet::FlowKey),
                                                   encoder_key_hash, socket);

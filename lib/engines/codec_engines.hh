@@ -13,6 +13,24 @@ namespace deltaplane::engines {
 
 uint16_t encode_burst(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noexcept;
 uint16_t decode_burst(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noexcept;
+// Wire format 2 (codec_v2.cc).
+uint16_t encode_burst_v2(rte_mbuf** pkts, uint16_t n, const EngineEnv& env,
+                         uint16_t tx_port) noexcept;
+uint16_t decode_burst_v2(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noexcept;
+
+// The wire format of the lcore's codec state: one branch per burst.
+inline uint16_t encode_any(rte_mbuf** pkts, uint16_t n, const EngineEnv& env,
+                           const Stream& s) noexcept {
+  return env.codec->version == 2 ? encode_burst_v2(pkts, n, env, s.tx_port)
+                                 : encode_burst(pkts, n, env);
+}
+inline uint16_t decode_any(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noexcept {
+  return env.codec->version == 2 ? decode_burst_v2(pkts, n, env) : decode_burst(pkts, n, env);
+}
+
+// A v2 tunnel packet restores up to kMaxRecords frames: the codec engines
+// take bursts of at most this many so what they return fits a burst array.
+inline constexpr uint16_t kCodecMaxRxBurst = kMaxBurst / codec::v2::kMaxRecords;
 
 // True if a frame could be taken for a tunnel packet by a decoder: IPv4/UDP to
 // the tunnel port, or the deltaplane magic where a v1 header would start. The
@@ -23,9 +41,10 @@ bool is_tunnel_candidate(const uint8_t* data, uint32_t len, uint16_t port) noexc
 struct EncodeEngine {
   static constexpr bool kTouchesData = true;
   static constexpr Lengths kLengths = Lengths::kRewritten;
+  static constexpr uint16_t kMaxRxBurst = kCodecMaxRxBurst;
   explicit EncodeEngine(const EngineEnv& env) noexcept : env_(env) {}
-  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&) noexcept {
-    return encode_burst(pkts, n, env_);
+  uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s) noexcept {
+    return encode_any(pkts, n, env_, s);
   }
 
  private:
@@ -35,9 +54,10 @@ struct EncodeEngine {
 struct DecodeEngine {
   static constexpr bool kTouchesData = true;
   static constexpr Lengths kLengths = Lengths::kRewritten;
+  static constexpr uint16_t kMaxRxBurst = kCodecMaxRxBurst;
   explicit DecodeEngine(const EngineEnv& env) noexcept : env_(env) {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&) noexcept {
-    return decode_burst(pkts, n, env_);
+    return decode_any(pkts, n, env_);
   }
 
  private:
@@ -47,9 +67,10 @@ struct DecodeEngine {
 struct GatewayEngine {
   static constexpr bool kTouchesData = true;
   static constexpr Lengths kLengths = Lengths::kRewritten;
+  static constexpr uint16_t kMaxRxBurst = kCodecMaxRxBurst;
   explicit GatewayEngine(const EngineEnv& env) noexcept : env_(env) {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s) noexcept {
-    return s.role == StreamRole::kLan ? encode_burst(pkts, n, env_) : decode_burst(pkts, n, env_);
+    return s.role == StreamRole::kLan ? encode_any(pkts, n, env_, s) : decode_any(pkts, n, env_);
   }
 
  private:

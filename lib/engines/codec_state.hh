@@ -4,20 +4,30 @@
 // launch (it allocates and may throw); used by one forwarding lcore only.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "codec/wire.hh"
 #include "config/app_config.hh"
 #include "flow/flow_table.hh"
 #include "stats/counters.hh"
 
+#include "codec/v2/decoder.hh"
+#include "codec/v2/encoder.hh"
+
+struct rte_mempool;
+
 namespace deltaplane::engines {
 
 // Longest frame kept as a keyframe: a keyframe message must fit one mbuf
 // segment, and slots are this size.
 inline constexpr uint32_t kKeyframeSlot = 2048;
+
+// Frames a v2 encoder codes per call: a burst is coded in chunks of this many.
+inline constexpr uint16_t kV2Chunk = 64;
 
 struct CodecParams {
   codec::TunnelParams tunnel;
@@ -74,8 +84,16 @@ uint32_t encoder_key_hash(const void* key, uint32_t len, uint32_t init) noexcept
 uint32_t decoder_key_hash(const void* key, uint32_t len, uint32_t init) noexcept;
 
 struct CodecLcoreState {
+  // `pool`: where wire format 2 takes the extra mbufs it needs (frames a
+  // tunnel packet expands to, parts of split frames, segments of chained
+  // packets).
+  // `encode_ports`: the TX ports this lcore encodes towards (wire format 2
+  // keeps one encoder stream, with its own history, per port; at most
+  // kMaxTxPortsPerLcore).
   CodecLcoreState(const config::AppConfig& cfg, unsigned lcore, uint32_t lcore_index, int socket,
-                  bool encoder, bool decoder);
+                  bool encoder, bool decoder, rte_mempool* pool,
+                  const std::vector<uint16_t>& encode_ports = {0});
+  ~CodecLcoreState();
 
   CodecParams params;
   stats::CodecCounters counters;
@@ -87,6 +105,22 @@ struct CodecLcoreState {
   std::unique_ptr<SlotArray<DecoderFlow>> dec_flows;
   std::unique_ptr<SlotArray<uint8_t>> dec_keyframes;
   alignas(64) uint8_t scratch[kKeyframeSlot + codec::kEncapOverhead + 64];
+
+  // Wire format 2 (--codec 2): the encoders' flow slots come from enc_table;
+  // one encoder stream per TX port (a stream's packets must all reach one
+  // decoder, in order), one decoder for every peer stream RSS brings here.
+  struct V2Stream {
+    uint16_t id = 0;  // (session epoch << 12) | (lcore index << 6) | port slot
+    std::unique_ptr<codec::v2::Encoder> encoder;
+    codec::v2::EncoderCounters last;  // what the lcore's counters already hold
+  };
+  uint32_t version = 1;
+  rte_mempool* pool = nullptr;
+  std::array<int8_t, 32> v2_stream_of_port;  // index into v2_streams (at most 64), -1: none
+  std::vector<V2Stream> v2_streams;
+  std::unique_ptr<codec::v2::Decoder> v2_decoder;
+  std::unique_ptr<SlotArray<uint8_t>> v2_linear;  // a chained tunnel packet, made contiguous
+  codec::v2::DecoderCounters v2_dec_last;
 };
 
 }  // namespace deltaplane::engines

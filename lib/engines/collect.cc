@@ -91,6 +91,7 @@ stats::Snapshot collect(const LcoreSet& set, const std::vector<PortDesc>& ports,
       s.codec.active = true;
       s.codec.add(c.counters);
       s.codec.flow_capacity = flow_capacity;
+      s.codec.version = c.version;
       if (c.enc_table) s.codec.enc_flows += c.enc_table->occupancy();
       if (c.dec_table) s.codec.dec_flows += c.dec_table->occupancy();
     }

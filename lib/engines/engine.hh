@@ -33,6 +33,17 @@ concept ForwardingEngine = std::constructible_from<E, const EngineEnv&> &&
   noexcept->std::same_as<uint16_t>;
 };
 
+// The largest burst an engine takes: kMaxBurst, or less for an engine whose
+// output may outnumber its input (E::kMaxRxBurst: a decoder restores several
+// frames from one tunnel packet) so that what it returns fits a burst array.
+template <class E>
+constexpr uint16_t max_rx_burst() noexcept {
+  if constexpr (requires { E::kMaxRxBurst; })
+    return E::kMaxRxBurst;
+  else
+    return kMaxBurst;
+}
+
 template <class E>
 concept GeneratingEngine = std::constructible_from<E, const GeneratorParams&> &&
     requires(E e, rte_mbuf** pkts, uint16_t n) {

@@ -94,6 +94,7 @@ LcoreSet::LcoreSet(const config::AppConfig& cfg, const runtime::Placement& place
                    const ControlBlock& control, const runtime::PipelinePlan* pipeline)
     : cfg_(cfg),
       ports_(ports),
+      pools_(pools),
       control_(control),
       validator_(&select_simd(cfg.simd)),
       tsc_offset_(runtime::rx_tsc_field_offset()) {
@@ -211,8 +212,28 @@ void LcoreSet::ensure_codec_state(const config::AppConfig& cfg, config::Engine e
       // The console switched to an engine that needs the other half: both.
       const bool both = have != nullptr;
       std::erase_if(codec_, [have](const auto& c) { return c.get() == have; });
-      codec_.push_back(std::make_unique<CodecLcoreState>(cfg, s.core->lcore, index, s.core->socket,
-                                                         enc || both, dec || both));
+      rte_mempool* pool = nullptr;  // an engine pool, on the lcore's socket if there is one
+      for (const auto& p : pools_)
+        if (p.engines_allocate && (!pool || p.socket == s.core->socket)) pool = p.pool;
+      // The ports this lcore encodes towards: each gets its own stream (v2).
+      std::vector<uint16_t> encode_ports;
+      auto add = [&](const Stream& st) {
+        const bool encodes =
+            engine == config::Engine::kGateway ? st.role == StreamRole::kLan : true;
+        if (encodes &&
+            std::find(encode_ports.begin(), encode_ports.end(), st.tx_port) == encode_ports.end())
+          encode_ports.push_back(st.tx_port);
+      };
+      if (s.role == LcoreRole::kWork) {
+        const auto* w = static_cast<const WorkerContext*>(s.context);
+        for (const auto& p : ports_)
+          if (p.id < kMaxPorts) add(w->stream_of_rx_port[p.id]);
+      } else {
+        for (uint16_t i = 0; i < s.streams->nb; ++i)
+          add(s.streams->streams[i]);
+      }
+      codec_.push_back(std::make_unique<CodecLcoreState>(
+          cfg, s.core->lcore, index, s.core->socket, enc || both, dec || both, pool, encode_ports));
       s.env->codec = codec_.back().get();
     }
     ++index;

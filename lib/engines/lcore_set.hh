@@ -98,6 +98,7 @@ class LcoreSet {
 
   const config::AppConfig& cfg_;
   const std::vector<PortDesc>& ports_;
+  const std::vector<PoolDesc>& pools_;  // the codec engines take extra mbufs from these
   const ControlBlock& control_;
   const packet::BurstValidator* validator_;
   int tsc_offset_;

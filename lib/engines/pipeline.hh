@@ -9,6 +9,8 @@
 // rings before exiting, so every frame is accounted for.
 #pragma once
 
+#include <algorithm>
+
 #include <rte_cycles.h>
 
 #include "engines/burst_io.hh"
@@ -39,9 +41,10 @@ int pipeline_worker_main(void* arg) noexcept {
   WorkerContext& ctx = *static_cast<WorkerContext*>(arg);
   E engine(ctx.env);
   rte_mbuf* in[kMaxBurst];
+  rte_mbuf* run[kMaxBurst];  // one run of the burst, as the engine returns it
   rte_mbuf* out[kMaxStageRings][kMaxBurst];
   uint16_t out_n[kMaxStageRings];
-  const uint16_t burst = ctx.core.burst;
+  const uint16_t burst = std::min(ctx.core.burst, max_rx_burst<E>());
 
   while (true) {
     const unsigned n = ctx.in->dequeue_burst(in, burst);
@@ -66,10 +69,16 @@ int pipeline_worker_main(void* arg) noexcept {
       while (end < n && in[end]->port == port)
         ++end;
       const Stream& s = ctx.stream_of_rx_port[port < kMaxPorts ? port : 0];
-      const uint16_t kept = engine.process(in + start, static_cast<uint16_t>(end - start), s);
+      const uint16_t len = static_cast<uint16_t>(end - start);
+      std::copy(in + start, in + end, run);  // the engine may return more than it took
+      const uint16_t kept = engine.process(run, len, s);
       const uint16_t r = ctx.out_ring_of_tx_port[s.tx_port < kMaxPorts ? s.tx_port : 0];
+      if (out_n[r] + kept > kMaxBurst) {
+        enqueue_or_drop(ctx.core, ctx.out, r, out[r], out_n[r]);
+        out_n[r] = 0;
+      }
       for (uint16_t i = 0; i < kept; ++i) {
-        rte_mbuf* m = in[start + i];
+        rte_mbuf* m = run[i];
         m->port = s.tx_port;  // from here on, the port a frame leaves through
         out[r][out_n[r]++] = m;
       }

@@ -27,7 +27,8 @@ int rtc_main(void* arg) noexcept {
       stats::StreamCounters& sc = ctx.streams.counters[si];
       if constexpr (kCycles) t0 = rte_rdtsc();
       uint64_t bytes;
-      uint16_t n = rx_admit<E::kTouchesData>(s, pkts, ctx.core, ctx.io, sc, bytes);
+      uint16_t n =
+          rx_admit<E::kTouchesData, max_rx_burst<E>()>(s, pkts, ctx.core, ctx.io, sc, bytes);
       if (n == 0) [[unlikely]]
         continue;
       if constexpr (kCycles) {

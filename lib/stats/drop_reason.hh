@@ -1,14 +1,17 @@
 // Why a frame that deltaplane received did not leave through a TX queue. The
 // enum, the stable names (stats, JSON, telemetry) and the help texts come from
 // lists: the forwarding reasons below, one "invalid_<verdict>" per header
-// validation verdict (packet/verdict.hh), and the codec reasons. Names are
-// stable: append, never rename.
+// validation verdict (packet/verdict.hh), the codec reasons, one
+// "decode_v2_<status>" per status of the wire format 2 decoder
+// (codec/v2/format.hh), and the late additions. Names are stable: append,
+// never rename.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "codec/v2/format.hh"
 #include "packet/verdict.hh"
 
 namespace deltaplane::stats {
@@ -34,14 +37,20 @@ namespace deltaplane::stats {
   X(kDecodeCrcMismatch, "decode_crc_mismatch", "restored frame fails its CRC-32C")               \
   X(kDecodeTooLarge, "decode_too_large", "restored frame does not fit one mbuf segment")
 
+#define DELTAPLANE_LATE_DROP_REASONS(X) \
+  X(kNoMbuf, "no_mbuf", "no mbuf left for a frame a codec engine made (the pool is exhausted)")
+
 enum class DropReason : uint8_t {
 #define DELTAPLANE_X(e, name, help) e,
 #define DELTAPLANE_V(e, n) kInvalid_##e,
+#define DELTAPLANE_S(e, help) kDecodeV2_##e,
   DELTAPLANE_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_PACKET_VERDICTS(DELTAPLANE_V)
-      DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X)
+      DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_V2_STATUSES(DELTAPLANE_S)
+          DELTAPLANE_LATE_DROP_REASONS(DELTAPLANE_X)
+#undef DELTAPLANE_S
 #undef DELTAPLANE_V
 #undef DELTAPLANE_X
-          kCount
+              kCount
 };
 
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
@@ -51,8 +60,11 @@ inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCoun
 inline constexpr std::string_view kDropReasonNames[] = {
 #define DELTAPLANE_X(e, name, help) name,
 #define DELTAPLANE_V(e, n) "invalid_" #n,
+#define DELTAPLANE_S(e, help) "decode_v2_" #e,
     DELTAPLANE_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_PACKET_VERDICTS(DELTAPLANE_V)
-        DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X)
+        DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_V2_STATUSES(DELTAPLANE_S)
+            DELTAPLANE_LATE_DROP_REASONS(DELTAPLANE_X)
+#undef DELTAPLANE_S
 #undef DELTAPLANE_V
 #undef DELTAPLANE_X
 };
@@ -60,8 +72,11 @@ inline constexpr std::string_view kDropReasonNames[] = {
 inline constexpr std::string_view kDropReasonHelp[] = {
 #define DELTAPLANE_X(e, name, help) help,
 #define DELTAPLANE_V(e, n) "header validation: " #n " (docs/validation.md)",
+#define DELTAPLANE_S(e, help) "wire format 2: " help,
     DELTAPLANE_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_PACKET_VERDICTS(DELTAPLANE_V)
-        DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X)
+        DELTAPLANE_CODEC_DROP_REASONS(DELTAPLANE_X) DELTAPLANE_V2_STATUSES(DELTAPLANE_S)
+            DELTAPLANE_LATE_DROP_REASONS(DELTAPLANE_X)
+#undef DELTAPLANE_S
 #undef DELTAPLANE_V
 #undef DELTAPLANE_X
 };
@@ -75,9 +90,16 @@ constexpr DropReason drop_reason_for(packet::Verdict v) noexcept {
                                  static_cast<size_t>(v));
 }
 
-// Whether a reason is reported (the kOk slot is not).
+// The drop reason of a wire format 2 decoder status other than ok.
+constexpr DropReason drop_reason_for(codec::v2::Status s) noexcept {
+  return static_cast<DropReason>(static_cast<size_t>(DropReason::kDecodeV2_ok) +
+                                 static_cast<size_t>(s));
+}
+
+// Whether a reason is reported (the slots of kOk and ok are not).
 constexpr bool is_reported(size_t reason) noexcept {
-  return reason != static_cast<size_t>(DropReason::kInvalid_kOk);
+  return reason != static_cast<size_t>(DropReason::kInvalid_kOk) &&
+         reason != static_cast<size_t>(DropReason::kDecodeV2_ok);
 }
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {

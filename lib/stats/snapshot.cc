@@ -152,7 +152,43 @@ std::string format_pipeline(const Snapshot& s) {
   return o;
 }
 
+double percent(uint64_t part, uint64_t whole) noexcept {
+  return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+// Wire format 2: what each coding path took and made.
+std::string format_codec_v2(const CodecSnapshot& c) {
+  using ull = unsigned long long;
+  std::string o;
+  if (c.enc_frames)
+    o += fmt(
+        "  encoder (v2): %llu frames, %llu B in -> %llu B out (%.1f%% of original), %llu "
+        "tunnel packets (%.1f frames each)\n"
+        "    headers: %llu compressed (%llu B -> %llu B), %llu new context, %llu whole\n"
+        "    payload: %llu B delta, %llu B matched, %llu B literals -> %llu B, %llu B raw\n"
+        "    %llu frames transient, %llu split, %llu bypass; flows %llu (new %llu, evicted "
+        "%llu)\n",
+        (ull)c.enc_frames, (ull)c.enc_bytes_in, (ull)c.enc_bytes_out,
+        percent(c.enc_bytes_out, c.enc_bytes_in), (ull)c.v2_packets,
+        c.v2_packets
+            ? static_cast<double>(c.enc_frames - c.enc_bypass) / static_cast<double>(c.v2_packets)
+            : 0.0,
+        (ull)c.v2_hdr_compressed, (ull)c.v2_hdr_bytes_in, (ull)c.v2_hdr_bytes_out,
+        (ull)c.v2_hdr_new_context, (ull)c.v2_hdr_whole, (ull)c.v2_aligned_bytes,
+        (ull)c.v2_match_bytes, (ull)c.v2_literal_bytes, (ull)c.v2_literal_bytes_out,
+        (ull)c.v2_raw_bytes, (ull)c.v2_transient, (ull)c.v2_split, (ull)c.enc_bypass,
+        (ull)c.enc_flows, (ull)c.enc_flows_new, (ull)c.enc_flow_evictions);
+  if (c.dec_frames)
+    o +=
+        fmt("  decoder (v2): %llu tunnel packets -> %llu frames, %llu B in -> %llu B out; "
+            "passthrough %llu; %llu history bytes never received\n",
+            (ull)c.v2_dec_packets, (ull)c.v2_dec_frames, (ull)c.dec_bytes_in, (ull)c.dec_bytes_out,
+            (ull)c.dec_passthrough, (ull)c.v2_dec_hole_bytes);
+  return o;
+}
+
 std::string format_codec(const CodecSnapshot& c) {
+  if (c.version == 2) return format_codec_v2(c);
   std::string o;
   if (c.enc_frames)
     o +=
@@ -182,12 +218,18 @@ std::string format_codec(const CodecSnapshot& c) {
 }  // namespace
 
 Accounting account(const Snapshot& s) noexcept {
-  return {s.rx_packets(), s.tx_packets(), s.dropped(), s.held};
+  return {s.rx_packets(), s.tx_packets(),         s.dropped(),
+          s.held,         s.totals.frames_merged, s.totals.frames_split};
 }
 
 std::string Accounting::describe() const {
-  return fmt("rx %llu = tx %llu + dropped %llu + held %llu: %s", (unsigned long long)rx,
-             (unsigned long long)tx, (unsigned long long)dropped, (unsigned long long)held,
+  if (merged == 0 && split == 0)
+    return fmt("rx %llu = tx %llu + dropped %llu + held %llu: %s", (unsigned long long)rx,
+               (unsigned long long)tx, (unsigned long long)dropped, (unsigned long long)held,
+               balanced() ? "balanced" : "VIOLATED");
+  return fmt("rx %llu + split %llu = tx %llu + merged %llu + dropped %llu + held %llu: %s",
+             (unsigned long long)rx, (unsigned long long)split, (unsigned long long)tx,
+             (unsigned long long)merged, (unsigned long long)dropped, (unsigned long long)held,
              balanced() ? "balanced" : "VIOLATED");
 }
 
@@ -299,6 +341,8 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
       .value("tx_bytes", s.tx_bytes())
       .value("dropped", a.dropped)
       .value("held", a.held)
+      .value("merged", a.merged)
+      .value("split", a.split)
       .value("balanced", a.balanced())
       .end_object();
   if (s.codec.active) {
@@ -310,6 +354,7 @@ void write_summary_json(JsonWriter& w, const Snapshot& s) {
     w.value("dec_flows", s.codec.dec_flows);
     w.value("flow_capacity", s.codec.flow_capacity);
     w.value("encoder_ratio", s.codec.encoder_ratio());
+    w.value("version", s.codec.version);
     w.end_object();
   }
   w.begin_array("rings");

@@ -1,6 +1,6 @@
 // A consistent-enough copy of all counters taken by the control lcore, and the
 // reports built from it: periodic stats, the final table, the JSON summary and
-// the accounting invariant rx = tx + sum(drops) + held.
+// the accounting invariant rx + split = tx + merged + sum(drops) + held.
 #pragma once
 
 #include <array>
@@ -69,6 +69,7 @@ struct CodecSnapshot {
   uint64_t enc_flows = 0, dec_flows = 0;  // current table occupancy
   uint64_t flow_capacity = 0;             // per lcore and table
   bool active = false;                    // a codec engine runs
+  uint32_t version = 1;                   // wire format
 
   void add(const CodecCounters& c) noexcept;
   // original bytes / wire bytes of the encoder (1.0 when nothing passed)
@@ -119,9 +120,11 @@ struct StreamView {
 void add_lcore(Snapshot& s, unsigned lcore, int socket, const LcoreCounters& c,
                const StreamView* streams, size_t nb_streams);
 
+// A codec packs several frames into one tunnel packet (merged) and restores
+// several from one (split): rx + split = tx + merged + dropped + held.
 struct Accounting {
-  uint64_t rx = 0, tx = 0, dropped = 0, held = 0;
-  bool balanced() const noexcept { return rx == tx + dropped + held; }
+  uint64_t rx = 0, tx = 0, dropped = 0, held = 0, merged = 0, split = 0;
+  bool balanced() const noexcept { return rx + split == tx + merged + dropped + held; }
   std::string describe() const;
 };
 Accounting account(const Snapshot& s) noexcept;

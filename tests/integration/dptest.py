@@ -233,13 +233,16 @@ def pool_in_use(summary):
 
 
 def assert_balanced(test, summary):
-    """The accounting invariant: rx = tx + sum(drops by reason) + held, held == 0."""
+    """The accounting invariant: rx + split = tx + merged + sum(drops by reason) + held,
+    held == 0 (merged: frames packed into another's tunnel packet; split: frames
+    restored beyond one per tunnel packet)."""
     test.assertIsNotNone(summary, "no JSON summary written")
     t = summary["totals"]
     drops = sum(summary["drops"].values())
     test.assertEqual(t["dropped"], drops)
     test.assertEqual(t["held"], 0)
-    test.assertEqual(t["rx_packets"], t["tx_packets"] + drops, f"invariant violated: {t}")
+    test.assertEqual(t["rx_packets"] + t.get("split", 0),
+                     t["tx_packets"] + t.get("merged", 0) + drops, f"invariant violated: {t}")
     test.assertTrue(t["balanced"])
 
 

@@ -1,8 +1,9 @@
-"""The delta codec end to end with real processes: pcap -> encode -> pcap ->
-decode -> pcap gives back every valid input frame byte for byte and in order;
-a hostile WAN (loss, duplication, reordering, bit flips) between them makes the
-decoder drop and count, never emit a frame that was not sent; two gateways
-facing each other over memif carry traffic both ways losslessly."""
+"""The delta codec end to end with real processes, in wire format 2 (the
+default) and 1 (--codec 1): pcap -> encode -> pcap -> decode -> pcap gives back
+every valid input frame byte for byte and in order; a hostile WAN (loss,
+duplication, reordering, bit flips) between them makes the decoder drop and
+count, never emit a frame that was not sent; two gateways facing each other
+over memif carry traffic both ways losslessly."""
 import os
 import random
 import subprocess
@@ -60,7 +61,9 @@ class EncodeDecodeChain(unittest.TestCase):
         dptest.require_captures()
         files = sorted(p for p in dptest.PCAPS.iterdir()
                        if p.suffix in (".pcap", ".pcapng") and dptest.read_frames(p)[0] == 1)
-        e, d = chain(self, tmp, files)
+        # One encoder stream per port: the decoder holds all 25 at once.
+        e, d = chain(self, tmp, files, enc_args=["--flow-capacity", "1024"],
+                     dec_args=["--flow-capacity", "1024", "--peer-streams", "32"])
         self.assertEqual(sum(d.summary["drops"].values()), 0, d.summary["drops"])
         total_in = total_out = 0
         for i, f in enumerate(files):
@@ -71,42 +74,76 @@ class EncodeDecodeChain(unittest.TestCase):
                 total_in += len(frames)
                 total_out += len(out)
         # Everything the encoder did not drop (validator verdicts, oversize) came back.
-        self.assertEqual(total_out, e.summary["totals"]["tx_packets"])
+        # What the encoder carried: its tunnel packets hold several frames
+        # (merged), a frame too long for one packet takes several (split).
+        t = e.summary["totals"]
+        self.assertEqual(total_out, t["tx_packets"] + t["merged"] - t["split"])
         self.assertEqual(total_in - total_out, sum(e.summary["drops"].values()))
         print(f"{total_out} of {total_in} frames restored byte for byte; encoder drops: "
               f"{ {k: v for k, v in e.summary['drops'].items() if v} }")
 
-    def test_slowly_changing_traffic_is_compressed(self):
+    def slow_chain(self, version):
         tmp = tempfile.mkdtemp(prefix="dp-slow-")
         src = f"{tmp}/slow.pcap"
         subprocess.run([sys.executable, str(GEN), src, "--packets", "4000", "--flows", "40",
                         "--model", "slow", "--size", "200-1400", "--seed", "7"], check=True)
         # No time-based keyframes: the byte counts depend on the frames only.
-        e, d = chain(self, tmp, [src], enc_args=["--keyframe-ms", "0"])
+        e, d = chain(self, tmp, [src], enc_args=["--keyframe-ms", "0", "--codec", version],
+                     dec_args=["--codec", version])
         _, frames = dptest.read_frames(src)
         _, out = dptest.read_frames(f"{tmp}/dec0.pcap")
         self.assertEqual(out, frames)
         c = e.summary["codec"]
+        self.assertEqual(c["version"], int(version))
         sent_fraction = c["enc_bytes_out"] / c["enc_bytes_in"]
-        print(f"encoder sent {100 * sent_fraction:.1f}% of the original bytes "
-              f"({c['enc_keyframes']} keyframes, {c['enc_deltas']} deltas)")
-        self.assertLess(sent_fraction, 0.30)
+        print(f"wire format {version}: the encoder sent {100 * sent_fraction:.1f}% of the "
+              f"original bytes")
+        return e, d, sent_fraction
+
+    def test_slowly_changing_traffic_is_compressed_v1(self):
+        e, d, sent = self.slow_chain("1")
+        c = e.summary["codec"]
+        self.assertLess(sent, 0.30)
         self.assertGreater(c["enc_deltas"], c["enc_keyframes"])
         self.assertEqual(d.summary["codec"]["dec_deltas"], c["enc_deltas"])
+
+    def test_slowly_changing_traffic_is_compressed_v2(self):
+        e, d, sent = self.slow_chain("2")
+        c, dc = e.summary["codec"], d.summary["codec"]
+        # Measured 6-7% here (v1: ~17%): several frames per tunnel packet,
+        # headers as fields, payloads copied from the flow's reference.
+        self.assertLess(sent, 0.15)
+        self.assertGreater(c["v2_hdr_compressed"], c["v2_hdr_new_context"])
+        self.assertGreater(c["v2_aligned_bytes"], 0)
+        self.assertLess(c["v2_packets"], c["enc_frames"] / 2)
+        self.assertEqual(dc["v2_dec_packets"], c["v2_packets"])
+        self.assertEqual(dc["v2_dec_frames"], c["enc_frames"])
+        self.assertEqual(e.summary["totals"]["merged"], c["enc_frames"] - c["v2_packets"])
+        self.assertEqual(d.summary["totals"]["split"], c["enc_frames"] - c["v2_packets"])
 
     def test_incompressible_traffic_bypasses(self):
         tmp = tempfile.mkdtemp(prefix="dp-rand-")
         src = f"{tmp}/rand.pcap"
         subprocess.run([sys.executable, str(GEN), src, "--packets", "1000", "--model", "random",
                         "--seed", "3"], check=True)
-        e, _ = chain(self, tmp, [src])
-        _, frames = dptest.read_frames(src)
-        _, out = dptest.read_frames(f"{tmp}/dec0.pcap")
-        self.assertEqual(out, frames)
-        c = e.summary["codec"]
-        # Deltas never pay on random payloads: only keyframes and bypass.
-        self.assertEqual(c["enc_deltas"], 0)
-        self.assertGreater(c["enc_bypass"], 0)
+        for version in ("1", "2"):
+            with self.subTest(codec=version):
+                e, _ = chain(self, tmp, [src], enc_args=["--codec", version],
+                             dec_args=["--codec", version])
+                _, frames = dptest.read_frames(src)
+                _, out = dptest.read_frames(f"{tmp}/dec0.pcap")
+                self.assertEqual(out, frames)
+                c = e.summary["codec"]
+                if version == "1":  # deltas never pay on random payloads
+                    self.assertEqual(c["enc_deltas"], 0)
+                    self.assertGreater(c["enc_bypass"], 0)
+                else:
+                    # Never more than raw plus a bounded overhead: 1% and the
+                    # tunnel headers of one packet (v1 adds its headers to
+                    # every keyframe).
+                    self.assertLessEqual(c["enc_bytes_out"], c["enc_bytes_in"] * 1.01 + 66)
+                    # Random flows are found incompressible and leave the history.
+                    self.assertGreater(c["v2_transient"] + c["enc_bypass"], 0)
 
 
 class FlowFlood(unittest.TestCase):
@@ -169,7 +206,11 @@ class HostileWan(unittest.TestCase):
         print(f"{len(enc)} encoded, {len(wan)} crossed the WAN ({flipped} with a flipped bit), "
               f"{len(out)} restored, drops {drops}")
         self.assertGreater(sum(drops.values()), flipped // 2)
-        self.assertGreater(len(out), len(frames) // 2)
+        # About 20% of the tunnel packets are lost or corrupted: a frame goes
+        # with its packet and with those it copies from (collateral loss; at
+        # 1% loss it stays under 2x, docs/performance.md). More than a third
+        # come through here (about half, measured).
+        self.assertGreater(len(out), len(frames) // 3)
 
 
 class Gateways(unittest.TestCase):
@@ -207,19 +248,26 @@ class Gateways(unittest.TestCase):
                              no_huge_prefix="gwb")
             socks["B"] = os.path.join(runtime_dir(), b.file_prefix, "dpdk_telemetry.v2")
 
-            def received(g):
+            # Each gateway's LAN port: what it received (its own LAN's frames)
+            # and sent (the other LAN's, decoded). The WAN carries fewer
+            # packets than frames (several frames per tunnel packet).
+            lan = {"A": ("0", len(a_frames), len(b_frames)), "B": ("1", len(b_frames), len(a_frames))}
+
+            def lan_done(g):
+                port, rx, tx = lan[g]
                 try:
                     with Tel(socks[g]) as t:  # {"error": "not forwarding"} during start-up
-                        return t.value("/deltaplane/stats").get("rx_packets", 0)
+                        p = t.value("/deltaplane/ports").get(port, {})
+                        return p.get("rx_packets", 0) >= rx and p.get("tx_packets", 0) >= tx
                 except OSError:  # not up yet
-                    return 0
+                    return False
 
             def done():
                 for p in (a, b):
                     if p.poll() is not None:
                         raise AssertionError(f"a gateway exited early: {p.communicate()[1][-2000:]}")
-                return all(received(g) >= total for g in socks)
-            dptest.wait_until(done, timeout=60, what=f"{total} frames received by each gateway")
+                return all(lan_done(g) for g in socks)
+            dptest.wait_until(done, timeout=60, what="each LAN's frames across the WAN")
             for g, p in (("B", b), ("A", a)):
                 with Tel(socks[g]) as t:
                     t.value("/deltaplane/control,shutdown")
@@ -239,9 +287,9 @@ class Gateways(unittest.TestCase):
             with open(f"{tmp}/{j}.json") as f:
                 s = json.load(f)
             dptest.assert_balanced(self, s)
-            self.assertEqual(s["totals"]["rx_packets"], total)
-            self.assertGreater(s["codec"]["enc_deltas"], 0)
-            self.assertGreater(s["codec"]["dec_deltas"], 0)
+            self.assertGreater(s["codec"]["v2_packets"], 0)
+            self.assertGreater(s["codec"]["v2_dec_frames"], 0)
+        self.assertLess(total, 2 * 3500)  # (what each LAN sent, for the record)
 
 if __name__ == "__main__":
     dptest.main()

@@ -228,7 +228,7 @@ FIELDS = {
                            "keyframe_ms": U64, "flow_capacity": U64, "ring_size": U64},
     "/deltaplane/stats": {"elapsed_ms": U64, "rx_packets": U64, "tx_packets": U64,
                           "rx_bytes": U64, "tx_bytes": U64, "dropped": U64, "held": U64,
-                          "state": str},
+                          "merged": U64, "split": U64, "state": str},
     "/deltaplane/rings": {"model": str},
     "/deltaplane/flows": {"flow_tables": U64},
 }
@@ -733,7 +733,8 @@ class Control(unittest.TestCase):
                 self.assertEqual(lcore_sum(lcores, k), s[k], k)
             self.assertEqual(lcore_sum(lcores, "drops"), s["dropped"])
             self.assertEqual(sum(drops.values()), s["dropped"])
-            self.assertEqual(s["rx_packets"], s["tx_packets"] + s["dropped"] + s["held"])
+            self.assertEqual(s["rx_packets"] + s["split"],
+                             s["tx_packets"] + s["merged"] + s["dropped"] + s["held"])
             self.assertGreater(s["rx_packets"], 0)  # wait_ready saw frames
             # stop twice is harmless
             self.assertEqual(t.value("/deltaplane/control,stop"), {"ok": "forwarding stopped"})

@@ -75,62 +75,31 @@ Decoder::Stream& Decoder::stream_for(uint32_t peer, uint16_t id) noexcept {
   s.peer = peer;
   s.id = id;
   s.last_used = clock_;
-  s.nholes = 0;
-  s.floor = ~uint64_t{0};  // nothing held yet: set by the first packet
-  s.pending.active = false;
-  for (size_t i = 0; i < s.contexts.size(); ++i)
-    s.contexts[i].valid = 0;
+  reset(s);
   return s;
 }
 
+void Decoder::reset(Stream& s) noexcept {
+  s.far_behind = 0;
+  s.valid.clear();
+  s.floor = ~uint64_t{0};  // nothing held yet: set by the next packet
+  s.pending.active = false;
+  for (size_t i = 0; i < s.contexts.size(); ++i)
+    s.contexts[i].valid = 0;
+}
+
 void Decoder::add_hole(Stream& s, uint64_t start, uint64_t end) noexcept {
-  if (start >= end) return;
-  // Holes that left the window no longer matter.
-  const uint64_t begin = s.history.begin();
-  unsigned keep = 0;
-  for (unsigned i = 0; i < s.nholes; ++i)
-    if (s.holes[i].end > begin) s.holes[keep++] = s.holes[i];
-  s.nholes = keep;
-  if (s.nholes && s.holes[s.nholes - 1].end == start) {
-    s.holes[s.nholes - 1].end = end;
-    return;
-  }
-  if (s.nholes == kMaxHoles) {  // too many: everything up to the oldest's end is unreliable
-    s.floor = std::max(s.floor, s.holes[0].end);
-    std::move(s.holes.begin() + 1, s.holes.begin() + s.nholes, s.holes.begin());
-    --s.nholes;
-  }
-  s.holes[s.nholes++] = {start, end};
+  const size_t cap = s.history.capacity();
+  if (end - start > cap) start = end - cap;
+  s.valid.set(start, end, false);
 }
 
 void Decoder::fill_hole(Stream& s, uint64_t start, uint64_t end) noexcept {
-  for (unsigned i = 0; i < s.nholes; ++i) {
-    Hole& h = s.holes[i];
-    if (end <= h.start || start >= h.end) continue;
-    if (start <= h.start && end >= h.end) {  // covered: gone
-      std::move(s.holes.begin() + i + 1, s.holes.begin() + s.nholes, s.holes.begin() + i);
-      --s.nholes;
-      --i;
-    } else if (start <= h.start) {
-      h.start = end;
-    } else if (end >= h.end) {
-      h.end = start;
-    } else if (s.nholes < kMaxHoles) {  // split in two
-      std::move_backward(s.holes.begin() + i + 1, s.holes.begin() + s.nholes,
-                         s.holes.begin() + s.nholes + 1);
-      s.holes[i + 1] = {end, h.end};
-      h.end = start;
-      ++s.nholes;
-      ++i;
-    }  // else: keep it whole (conservative)
-  }
+  s.valid.set(start, end, true);
 }
 
 bool Decoder::in_hole(const Stream& s, uint64_t start, uint64_t end) noexcept {
-  if (start < s.floor) return true;
-  for (unsigned i = 0; i < s.nholes; ++i)
-    if (start < s.holes[i].end && end > s.holes[i].start) return true;
-  return false;
+  return start < s.floor || !s.valid.all(start, end);
 }
 
 void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r) noexcept {
@@ -259,13 +228,26 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
   const uint64_t hend = hist.end();
   const int64_t delta = static_cast<int32_t>(h.hpos - static_cast<uint32_t>(hend));
   uint64_t cur = hend + static_cast<uint64_t>(delta);
-  if (s.floor == ~uint64_t{0}) {  // the stream's first packet
+  if (s.floor != ~uint64_t{0} && delta < -static_cast<int64_t>(hist.capacity())) {
+    // Far behind the window: a packet delayed past it (stale), or, when
+    // several come in a row, an encoder that started over under the same
+    // stream id (its positions start anywhere): the stream starts over too.
+    if (++s.far_behind < kRestartAfter) {
+      r.status = Status::stale;
+      return;
+    }
+    reset(s);
+    ++counters_.streams_restarted;
+  }
+  s.far_behind = 0;
+  if (s.floor == ~uint64_t{0}) {  // the stream's first packet: its position, above what was
+    cur = ((hend >> 32) + 1) << 32 | h.hpos;
     hist.set_end(cur);
     s.floor = cur;
   } else if (delta > 0) {  // packets lost in between: a hole
     counters_.hole_bytes += static_cast<uint64_t>(delta);
     if (static_cast<uint64_t>(delta) >= hist.capacity()) {
-      s.nholes = 0;
+      s.valid.clear();
       s.floor = cur;
     } else {
       add_hole(s, hend, cur);
@@ -325,11 +307,17 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
           st = Status::bad_record;
       }
     }
+    // The coded bytes, decoded whatever became of the header: they are right
+    // whenever every byte they copy is (a frame lost for want of its context
+    // or with a header that came out wrong leaves good bytes in the history,
+    // so the frames that copy from it are not lost with it).
     const uint32_t n = rc.len;
-    bool holes = false;  // a match reached into bytes this decoder does not hold
+    bool holes = false;      // a match reached into bytes this decoder does not hold
+    bool malformed = false;  // the record's bytes do not add up
+    uint32_t intact = n;     // bytes from the start known right (before the first hole)
     if (rc.kind & kRecRaw) {
-      if (rc.body_len != n && st == Status::ok) st = Status::bad_record;
-      if (st == Status::ok) std::memcpy(out, rc.body, n);
+      malformed = rc.body_len != n;
+      if (!malformed) std::memcpy(out, rc.body, n);
     } else {
       // Sources must outlive this frame's own writes into the ring.
       const uint64_t frame_end = std::max(hist.end(), cur + n);
@@ -338,36 +326,41 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
       const uint8_t* q = rc.body;
       const uint8_t* const qend = rc.body + rc.body_len;
       uint32_t at = 0;
-      bool malformed = false;
       while (q < qend) {
         uint32_t lits, match, dist;
         if (!get_sequence(q, qend, lits, match, dist) || at + lits + match > n || lit + lits > nl) {
           malformed = true;
           break;
         }
-        if (st == Status::ok) std::memcpy(out + at, lits_.data() + lit, lits);
+        if (!holes) std::memcpy(out + at, lits_.data() + lit, lits);
         lit += lits;
         at += lits;
         const uint64_t to = cur + at;
+        // Bytes of this frame are its own (written just before); those of
+        // earlier frames must not lie in a hole.
         if (dist > to || to - dist < oldest ||
-            in_hole(s, to - dist, std::min(to, to - dist + match)))
+            in_hole(s, to - dist, std::min(cur, to - dist + match))) {
+          if (!holes) intact = at;
           holes = true;
-        else if (st == Status::ok)
+        } else if (!holes)
           copy_match(out, cur, hist, to - dist, out + at, match);
         at += match;
       }
       if (!malformed && lit + (n - at) > nl) malformed = true;
       if (malformed) {
-        // The literal section cannot be followed past this record: it and
-        // the records after it are refused as malformed.
-        st = Status::bad_record;
+        // The literal section cannot be followed past this record: the
+        // records after it find theirs exhausted and are refused too.
         lit = nl;
       } else {
-        if (st == Status::ok) std::memcpy(out + at, lits_.data() + lit, n - at);
+        if (!holes) std::memcpy(out + at, lits_.data() + lit, n - at);
         lit += n - at;
       }
-      if (holes && st == Status::ok) st = Status::missing_history;
     }
+    const bool bytes_ok = !holes && !malformed;
+    if (malformed)
+      st = Status::bad_record;
+    else if (holes)
+      st = Status::missing_history;
     if (!transient) hist.commit(cur, n);
     if (st == Status::ok) {
       uint32_t crc = 0;
@@ -389,12 +382,17 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
           c->ref = decoded;
           c->ref_pos = cur;
         }
-      } else if (rc.mode() == HeaderMode::kNewContext && st == Status::ok) {
+      } else if (rc.mode() == HeaderMode::kNewContext && !malformed &&
+                 (st == Status::ok || st == Status::missing_history)) {
+        // A new context needs only its header right: the frame itself may
+        // be lost for want of bytes its payload copies.
+        // A copy that cannot set it leaves the context as it was (the other
+        // copy of the same one may have set it already).
         packet::Parsed parsed;
         HeaderLayout l;
-        c->valid = packet::validate(out, n, {}, &parsed) == packet::Verdict::kOk &&
-                   layout_of(out, n, parsed, l);
-        if (c->valid) {
+        if (packet::validate(out, n, {}, &parsed) == packet::Verdict::kOk &&
+            layout_of(out, n, parsed, l) && l.hdr_len <= intact) {
+          c->valid = 1;
           c->gen = rc.gen;
           c->layout = l;
           std::memcpy(c->header, out, l.hdr_len);
@@ -407,7 +405,7 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
     if (transient) {
       scratch += n;
     } else {
-      if (st == Status::ok)
+      if (bytes_ok)
         fill_hole(s, cur, cur + n);
       else
         add_hole(s, cur, cur + n);

@@ -1,7 +1,7 @@
 // The decoder of wire format v2 (docs/wire-format.md): one per decoder lcore,
 // holding the state of every encoder stream that sends to it (keyed by the
 // outer source address and the stream id): the stream's history, mirrored
-// byte for byte, its flow contexts, and the holes that loss left in it.
+// byte for byte, its flow contexts, and which of its bytes are right.
 // decode() restores the frames of one tunnel packet; a frame whose matches
 // reach into a hole, whose context is missing, or whose CRC-32C fails is
 // dropped with its reason, never emitted altered, and its bytes become a hole.
@@ -22,6 +22,7 @@
 #include "codec/v2/history.hh"
 #include "codec/v2/huffman.hh"
 #include "codec/v2/memory.hh"
+#include "codec/v2/valid_map.hh"
 
 namespace deltaplane::codec::v2 {
 
@@ -36,7 +37,8 @@ struct DecoderCounters {
   uint64_t packets = 0, frames = 0, bytes_out = 0;
   uint64_t hole_bytes = 0;  // history bytes the decoder never got (loss, failed frames)
   uint64_t streams_evicted = 0;
-  uint64_t split_incomplete = 0;  // split frames whose continuation never came (loss)
+  uint64_t streams_restarted = 0;  // a known stream id began again elsewhere (encoder restart)
+  uint64_t split_incomplete = 0;   // split frames whose continuation never came (loss)
 };
 
 class Decoder {
@@ -75,10 +77,6 @@ class Decoder {
     uint64_t ref_pos = 0;  // its history position: late (reordered) packets do not update
     uint8_t header[kMaxHeader];
   };
-  struct Hole {
-    uint64_t start = 0, end = 0;
-  };
-  static constexpr unsigned kMaxHoles = 64;
   struct Stream {
     uint32_t peer = 0;
     uint16_t id = 0;
@@ -86,21 +84,23 @@ class Decoder {
     uint64_t last_used = 0;
     History history;
     Array<Context> contexts;
-    std::array<Hole, kMaxHoles> holes{};
-    unsigned nholes = 0;
-    uint64_t floor = 0;  // positions below are unreliable (hole table overflow)
-    struct {             // a split frame whose head arrived, waiting for its continuation
+    ValidMap valid;           // which history bytes are right
+    uint64_t floor = 0;       // positions below are not the stream's (before its first packet)
+    unsigned far_behind = 0;  // packets in a row from far behind the window
+    struct {                  // a split frame whose head arrived, waiting for its continuation
       bool active = false;
       uint64_t start = 0;
       uint32_t len = 0, have = 0, crc = 0;
     } pending;
     Stream(Memory m, size_t history_size, uint32_t context_slots)
-        : history(m, history_size), contexts(m, context_slots) {}
+        : history(m, history_size), contexts(m, context_slots), valid(m, history_size) {}
   };
+  static constexpr unsigned kRestartAfter = 8;  // far-behind packets in a row: a restart
   Stream& stream_for(uint32_t peer, uint16_t id) noexcept;
   // One part of a split frame at `cur` (advanced): the frame when complete.
   const Frame* split_part(Stream& s, uint8_t kind, const uint8_t* body, uint32_t n, uint32_t len,
                           uint32_t crc, uint64_t& cur) noexcept;
+  static void reset(Stream& s) noexcept;  // forgets everything it held
   static void add_hole(Stream& s, uint64_t start, uint64_t end) noexcept;
   static void fill_hole(Stream& s, uint64_t start, uint64_t end) noexcept;
   static bool in_hole(const Stream& s, uint64_t start, uint64_t end) noexcept;

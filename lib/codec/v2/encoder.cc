@@ -13,9 +13,11 @@ namespace {
 constexpr size_t kRecordOverhead = 1 + 3 + 4 + 5 + 1 + kMaxFieldsBlock + 5;
 constexpr uint32_t kSplitOverhead =
     40;  // packet and record headers of a split frame's part, at most
-constexpr uint32_t kShortPayload = 256;  // L4 checksums recomputed by the decoder up to here
-constexpr uint32_t kMinHuffman = 64;     // literals below this go raw
-constexpr uint16_t kPoorFrames = 4;      // badly coded frames in a row before a flow goes transient
+constexpr uint32_t kShortPayload = 256;
+constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most  // L4 checksums
+                                       // recomputed by the decoder up to here
+constexpr uint32_t kMinHuffman = 64;   // literals below this go raw
+constexpr uint16_t kPoorFrames = 4;    // badly coded frames in a row before a flow goes transient
 constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
 
 inline uint32_t load32(const uint8_t* p) noexcept {
@@ -39,6 +41,24 @@ inline uint32_t common(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept 
   return i;
 }
 
+// Bytes equal at the same offsets of a and b, over n.
+uint32_t equal_bytes(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept {
+  uint32_t eq = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    const uint64_t z = x ^ y;
+    // A byte is equal where its 8 bits of z are all zero.
+    const uint64_t nz =
+        (((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z) & 0x8080808080808080ull;
+    eq += 8 - static_cast<uint32_t>(__builtin_popcountll(nz));
+  }
+  for (; i < n; ++i)
+    eq += a[i] == b[i];
+  return eq;
+}
+
 // Distinct byte values among the first 256 of p: random data shows ~160,
 // text and structured records far fewer.
 unsigned distinct_bytes(const uint8_t* p, uint32_t n) noexcept {
@@ -57,17 +77,20 @@ Level level_params(unsigned level) {
   switch (level) {
     case 1: return l;
     case 2:
-      l.max_depth = 4;
+      l.max_ancestors = 4;
       l.max_uses = 256;
       l.max_sources = 8;
+      l.min_source_match = 32;
       l.history = 4u << 20;
       l.hash_bits = 18;
       l.skip_log = 6;
       return l;
-    case 3:
-      l.max_depth = 255;
+    case 3:  // as a stream compressor would: loss costs what it costs
+      l.max_ancestors = kNoAncestorLimit;
       l.max_uses = 0xffff;
       l.max_sources = 16;
+      l.min_source_match = kMinMatch;
+      l.context_packets = 1;
       l.history = 16u << 20;
       l.hash_bits = 20;
       l.skip_log = 8;
@@ -95,9 +118,13 @@ Encoder::Encoder(const EncoderConfig& c)
       regions_(c.memory, region_ring_size(c.level.history)),
       region_mask_(region_ring_size(c.level.history) - 1),
       seqs_(c.memory, kMaxSpan + 64),
-      arena_(c.memory, size_t{c.max_burst} * (kMaxSpan + kMaxSpan / 8 + c.max_payload + 64)),
-      packets_(c.memory, size_t{c.max_burst} * (kMaxSpan / (c.max_payload - kSplitOverhead) + 2)),
+      arena_(c.memory, size_t{c.max_burst} * (c.max_frame + c.max_frame / 8 + c.max_payload + 64)),
+      packets_(c.memory,
+               size_t{c.max_burst} * (c.max_frame / (c.max_payload - kSplitOverhead) + 2)),
+      max_packets_(c.max_packets ? std::min<size_t>(c.max_packets, packets_.size())
+                                 : packets_.size()),
       lits_(c.memory, c.max_payload + kMaxSpan) {
+  history_.set_end(c.first_position);
   for (size_t i = 0; i < regions_.size(); ++i)
     regions_[i].id = kNoRegion;
   for (size_t i = 0; i < index_.size(); ++i)
@@ -108,6 +135,7 @@ void Encoder::open_packet() noexcept {
   open_.frames = 0;
   open_.records = 0;
   open_.split = false;
+  open_.must_tunnel = false;
   open_.size = kPacketHeaderSize;
   open_.hpos = history_.end();
   open_.lit_begin = open_.lit_end = 0;
@@ -126,16 +154,36 @@ bool Encoder::usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t&
   if (pos < history_.begin()) return false;
   const Region& r = regions_[e.region & region_mask_];
   if (r.id != e.region || pos < r.start || pos >= r.end) return false;  // gone, or stale entry
-  if (r.packet != serial_) {                                            // another packet: the rules
-    if (r.depth >= cfg_.level.max_depth) return false;
-    if (adds_source(e.region) &&
-        (r.uses >= cfg_.level.max_uses || cur_.nsources >= cfg_.level.max_sources ||
-         cur_.nsources >= std::size(cur_.sources)))
-      return false;
-  }
+  if (!within_rules(e.region)) return false;
   max_len = static_cast<uint32_t>(r.end - pos);
   floor = r.start;
   return true;
+}
+
+void Encoder::emit_literals(const uint8_t* d, uint32_t from, uint32_t to) noexcept {
+  std::memcpy(lits_.data() + open_.lit_end, d + from, to - from);
+  open_.lit_end += to - from;
+  for (uint32_t k = from; k < to; ++k)
+    ++lit_counts_[d[k]];
+}
+
+bool Encoder::within_rules(uint32_t region) const noexcept {
+  const Level& lv = cfg_.level;
+  const Region& r = regions_[region & region_mask_];
+  if (avoid_.n) [[unlikely]] {
+    if (avoid_.has(r.packet)) return false;
+    for (uint8_t k = 0; k < r.ancestors.n; ++k)
+      if (avoid_.has(r.ancestors.id[k])) return false;
+  }
+  if (lv.max_ancestors <= kTrackedAncestors) {  // the ancestors the frame would have
+    Ancestors a = cur_.ancestors;
+    a.merge(r.ancestors);
+    if (r.packet != serial_) a.add(r.packet);
+    if (a.size() > lv.max_ancestors) return false;
+  }
+  return r.packet == serial_ || !adds_source(region) ||
+         (r.uses < lv.max_uses && cur_.nsources < lv.max_sources &&
+          cur_.nsources < std::size(cur_.sources));
 }
 
 bool Encoder::adds_source(uint32_t region) const noexcept {
@@ -146,14 +194,12 @@ bool Encoder::adds_source(uint32_t region) const noexcept {
 
 void Encoder::use_source(uint32_t region) noexcept {
   Region& r = regions_[region & region_mask_];
-  if (r.packet == serial_) {  // lost with this frame anyway; inherits its dependencies
-    cur_.depth = std::max(cur_.depth, r.depth);
-    return;
-  }
+  cur_.ancestors.merge(r.ancestors);
+  if (r.packet == serial_) return;  // lost with this frame anyway
+  cur_.ancestors.add(r.packet);
   if (!adds_source(region)) return;
   cur_.sources[cur_.nsources++] = region;
   ++r.uses;
-  cur_.depth = std::max<uint8_t>(cur_.depth, static_cast<uint8_t>(r.depth + 1));
 }
 
 void Encoder::drop_sources() noexcept {
@@ -162,7 +208,7 @@ void Encoder::drop_sources() noexcept {
     if (r.id == cur_.sources[k]) --r.uses;
   }
   cur_.nsources = 0;
-  cur_.depth = 0;
+  cur_.ancestors = Ancestors{};
 }
 
 size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out,
@@ -172,51 +218,71 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
   uint8_t* const end = out + cap;
   uint32_t i = 0, anchor = 0, misses = 0;
   const Level& lv = cfg_.level;
-  auto emit_literals = [&](uint32_t a, uint32_t b) {
-    for (uint32_t k = a; k < b; ++k) {
-      lits_[open_.lit_end++] = d[k];
-      ++lit_counts_[d[k]];
-    }
-  };
-  // A candidate match: its length, or 0 if the rules refuse it or it is
-  // too short to be worth a new frame to depend on (a dependency costs the
-  // loss tolerance and the depth budget of every frame that copies this one).
+  // A match that adds a frame to depend on must be long enough to be worth
+  // it: a dependency costs the loss tolerance and the ancestor budget of every
+  // frame that copies this one.
   const uint32_t min_source =
       std::max<uint32_t>(kMinMatch, std::min<uint32_t>(lv.min_source_match, n / 2));
-  auto try_match = [&](const IndexEntry& e, uint64_t cur, uint32_t v, uint32_t limit,
-                       uint64_t& mpos, uint64_t& floor) -> uint32_t {
+  // The flow's previous payload, at the same offsets: checked at every
+  // position (sequential memory), once its region passes the rules.
+  const uint8_t* aligned = nullptr;
+  uint32_t aligned_from = 0, aligned_to = 0;
+  if (prev.to > prev.from) {
+    const uint64_t start = prev.base + prev.from;
+    uint64_t p;
     uint32_t max_len;
-    if (e.value != v || !usable(e, cur, mpos, max_len, floor)) return 0;
-    const uint32_t len = common(history_.at(mpos), d + i, std::min(limit, max_len));
-    return len < min_source && adds_source(e.region) ? 0 : len;
-  };
+    uint64_t floor;
+    if (start < pos &&
+        usable({static_cast<uint32_t>(start), prev.region, 0}, pos, p, max_len, floor) &&
+        pos + n - start <= lv.history - kMaxSpan) {
+      aligned = history_.at(start) - prev.from;  // aligned[i] pairs with d[i]
+      aligned_from = prev.from;
+      aligned_to = std::min(prev.from + max_len, std::min(prev.to, n));
+      // Worth depending on if it holds enough of these bytes in all (a
+      // record whose counters tick matches in short runs between them).
+      if (aligned_to <= aligned_from || equal_bytes(aligned + aligned_from, d + aligned_from,
+                                                    aligned_to - aligned_from) < min_source)
+        aligned = nullptr, aligned_to = 0;
+    }
+  }
+  const uint32_t sample_mask = (1u << lv.sample_log) - 1;
+  const unsigned index_shift = 32 - lv.hash_bits;
   while (i + kMinMatch <= n) {
     const uint64_t cur = pos + i;
     const uint32_t v = load32(d + i);
     uint64_t mpos = 0, mfloor = 0;
     uint32_t mlen = 0, mregion = kNoRegion;
-    // The flow's previous payload at the same offset: records and repeated
-    // structures match there before any hash finds them.
-    if (i >= prev.from && i + kMinMatch <= prev.to && prev.base + i < cur) {
-      const IndexEntry aligned{static_cast<uint32_t>(prev.base + i), prev.region,
-                               load32(history_.at(prev.base + i))};
-      mlen = try_match(aligned, cur, v, std::min(n, prev.to) - i, mpos, mfloor);
+    bool from_aligned = false;
+    if (i >= aligned_from && i + kMinMatch <= aligned_to && load32(aligned + i) == v) {
+      mlen = common(aligned + i, d + i, aligned_to - i);
+      mpos = prev.base + i;
+      mfloor = prev.base + prev.from;
       mregion = prev.region;
+      // Checked at the frame's start; sources it took since may leave no
+      // room for this one.
+      if (adds_source(mregion) && !within_rules(mregion)) mlen = 0;
+      from_aligned = mlen > 0;
     }
-    IndexEntry& e = index_[hash(v)];
-    {
-      uint64_t cpos, cfloor;
-      const uint32_t len = try_match(e, cur, v, n - i, cpos, cfloor);
-      if (len > mlen) {
-        mlen = len;
-        mpos = cpos;
-        mfloor = cfloor;
-        mregion = e.region;
+    if (mlen == 0) {
+      // Anchors: positions whose 4 bytes hash with low bits zero, chosen by
+      // content so the same bytes are anchors wherever they recur. Only
+      // anchors are looked up and indexed: a table covers 2^sample_log
+      // times more history, at a fraction of the memory traffic.
+      const uint32_t hv = v * 2654435761u;
+      if (((hv >> 8) & sample_mask) == 0) {
+        IndexEntry& e = index_[hv >> index_shift];
+        uint32_t max_len;
+        if (e.value == v && usable(e, cur, mpos, max_len, mfloor)) {
+          mlen = common(history_.at(mpos), d + i, std::min(n - i, max_len));
+          mregion = e.region;
+          if (mlen < min_source && adds_source(mregion)) mlen = 0;
+        }
+        // Frames at the deepest level are never copied from by other
+        // packets: indexing them would only push out useful entries.
+        if (cur_.ancestors.size() < lv.max_ancestors || lv.max_ancestors > kTrackedAncestors)
+          e = {static_cast<uint32_t>(cur), cur_.region, v};
       }
     }
-    // Frames at the deepest level are never copied from by other packets:
-    // indexing them would only push out useful entries.
-    if (cur_.depth < lv.max_depth) e = {static_cast<uint32_t>(cur), cur_.region, v};
     if (mlen < kMinMatch) {
       i += 1 + (misses++ >> lv.skip_log);
       continue;
@@ -228,36 +294,29 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
       ++mlen;
     }
     if (o + kMaxSequenceSize > end) return kOverflow;
-    emit_literals(anchor, i);
+    emit_literals(d, anchor, i);
     o = put_sequence(o, i - anchor, mlen, static_cast<uint32_t>(pos + i - mpos));
     use_source(mregion);
-    counters_.match_bytes += mlen;
-    // Index two positions inside the match so later frames find it too.
-    if (cur_.depth < lv.max_depth && mlen > 8) {
-      const uint64_t p1 = pos + i + mlen / 2, p2 = pos + i + mlen - 4;
-      const uint32_t v1 = load32(history_.at(p1)), v2 = load32(history_.at(p2));
-      index_[hash(v1)] = {static_cast<uint32_t>(p1), cur_.region, v1};
-      index_[hash(v2)] = {static_cast<uint32_t>(p2), cur_.region, v2};
-    }
+    (from_aligned ? counters_.aligned_bytes : counters_.match_bytes) += mlen;
     i += mlen;
     anchor = i;
     misses = 0;
   }
-  emit_literals(anchor, n);
+  emit_literals(d, anchor, n);
   return static_cast<size_t>(o - out);
 }
 
 bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& used) noexcept {
   cur_.region = kNoRegion;
   cur_.nsources = 0;
-  cur_.depth = 0;
+  cur_.ancestors = Ancestors{};
   if (cap < kRecordOverhead + 8) return false;
   const uint32_t lits_at_start = open_.lit_end;
   // Header coding: against the flow's context when the decoder has it.
   HeaderMode mode = HeaderMode::kWhole;
   FlowState* fs = nullptr;
   HeaderLayout layout;
-  uint8_t image[kMaxHeader];
+  uint64_t image = 0;
   if (f.parsed && f.flow < cfg_.contexts && layout_of(f.data, f.len, *f.parsed, layout)) {
     fs = &flows_[f.flow];
     if (f.new_flow) {
@@ -266,9 +325,13 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
       fs->poor = fs->transient_left = fs->backoff = 0;
       ++fs->gen;
     }
-    static_image(f.data, layout, image);
+    // The static image, hashed: a flow's state stays small (a collision,
+    // 2^-64, would make the decoder's frame fail its CRC, never alter it).
+    uint8_t bytes[kMaxHeader];
+    static_image(f.data, layout, bytes);
+    image = xxhash64(bytes, layout.hdr_len);
     const bool same = fs->has_context && std::memcmp(&fs->layout, &layout, sizeof layout) == 0 &&
-                      std::memcmp(fs->image, image, layout.hdr_len) == 0;
+                      fs->image == image;
     if (fs->has_context && !same) {  // the decoder's context no longer applies
       fs->has_context = 0;
       ++fs->gen;
@@ -283,6 +346,8 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
   }
   const bool transient = fs && fs->transient_left > 0;
   const bool compressed = mode == HeaderMode::kCompressed;
+  // A second copy of a context depends on nothing the first one does.
+  avoid_ = mode == HeaderMode::kNewContext && fs->has_context ? fs->context_ancestors : Ancestors{};
   // A compressed record codes the payload only; the others the whole frame.
   const uint32_t coded_from = compressed ? layout.hdr_len : 0;
   const uint32_t n = f.len - coded_from;
@@ -296,9 +361,13 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
     o = put_varint(o, f.flow);
     *o++ = fs->gen;
   }
-  if (compressed)
-    o += encode_fields(f.data, f.len, layout, fs->window, serial_,
-                       f.len - layout.hdr_len <= kShortPayload, o);
+  if (compressed) {
+    const size_t fields = encode_fields(f.data, f.len, layout, fs->window, serial_,
+                                        f.len - layout.hdr_len <= kShortPayload, o);
+    o += fields;
+    counters_.hdr_bytes_in += layout.hdr_len;
+    counters_.hdr_bytes_out += fields;
+  }
   const size_t left = cap - static_cast<size_t>(o - rec);
   const uint8_t* bytes = f.data + coded_from;
   if (transient) {
@@ -314,7 +383,7 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
     const uint64_t start = history_.append(bytes, n);
     cur_.region = next_region_++;
     Region& reg = regions_[cur_.region & region_mask_];
-    reg = Region{start, start + n, cur_.region, serial_, 0, 0};
+    reg = Region{start, start + n, cur_.region, serial_, {}, 0};
     // Where the flow's previous payload aligns with these bytes.
     Aligned prev;
     const uint32_t payload_at = fs ? layout.hdr_len - coded_from : 0;  // in these bytes
@@ -322,17 +391,19 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
       prev = {fs->last_pos - payload_at, payload_at, payload_at + fs->last_len, fs->last_region};
     }
     const uint32_t lit_before = open_.lit_end;
-    const uint64_t matched_before = counters_.match_bytes;
+    const uint64_t matched_before = counters_.match_bytes, aligned_before = counters_.aligned_bytes;
     uint8_t* const seqs = seqs_.data();
     const size_t seq_len = n < kMinMatch ? 0 : code_bytes(start, n, prev, seqs, seqs_.size());
     const uint32_t lits = open_.lit_end - lit_before;
-    const uint64_t matched = counters_.match_bytes - matched_before;
+    const uint64_t matched =
+        counters_.match_bytes - matched_before + (counters_.aligned_bytes - aligned_before);
     if (seq_len == kOverflow || (matched == 0 && n < kMinMatch)) {
       // The bytes go raw, inline (too short to code, or the sequences overflow).
       for (uint32_t k = lit_before; k < open_.lit_end; ++k)
         --lit_counts_[lits_[k]];
       open_.lit_end = lit_before;
       counters_.match_bytes = matched_before;
+      counters_.aligned_bytes = aligned_before;
       drop_sources();
       if (varint_size(n) + n > left) return false;
       kind |= kRecRaw;
@@ -347,11 +418,16 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
       o += seq_len;
       counters_.literal_bytes += lits;
     }
-    reg.depth = cur_.depth;
+    reg.ancestors = cur_.ancestors;
     if (fs) {
-      fs->last_pos = start + payload_at;
-      fs->last_len = f.len - layout.hdr_len;
-      fs->last_region = cur_.region;
+      // The flow's reference for the next frames: this one, if others may
+      // still copy from it (else the previous reference stays).
+      if (cur_.ancestors.size() < cfg_.level.max_ancestors ||
+          cfg_.level.max_ancestors > kTrackedAncestors || fs->last_len == 0) {
+        fs->last_pos = start + payload_at;
+        fs->last_len = f.len - layout.hdr_len;
+        fs->last_region = cur_.region;
+      }
       // Incompressible flows (encrypted, compressed media) stop paying the
       // matcher: after a few frames with next to no matches and random-looking
       // bytes, their frames go raw and outside the history for a while.
@@ -374,11 +450,13 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
     if (mode == HeaderMode::kNewContext) {
       if (!fs->has_context) {  // a new context: this frame's header
         fs->layout = layout;
-        std::memcpy(fs->image, image, layout.hdr_len);
+        fs->image = image;
         fs->window.reset(read_fields(f.data, layout), serial_);
         fs->has_context = 1;
         fs->context_packets = 1;
         fs->context_packet = serial_;
+        fs->context_ancestors = cur_.ancestors;
+        fs->context_ancestors.add(serial_);
         fs->since_refresh = 0;
       } else {  // the same context again, in another packet
         fs->window.push(read_fields(f.data, layout), serial_);
@@ -415,6 +493,7 @@ void Encoder::close_packet(Burst& out) noexcept {
   h.hpos = static_cast<uint32_t>(open_.hpos);
   h.records = static_cast<uint8_t>(open_.records);
   o = put_varint(o, nl);
+  uint8_t* const literals = o;
   bool coded = false;
   if (nl >= kMinHuffman) {
     HuffmanCode code;
@@ -442,14 +521,21 @@ void Encoder::close_packet(Burst& out) noexcept {
   }
   const size_t len = static_cast<size_t>(o - p);
   // A packet that does not pay sends its frames as they are, unless it
-  // costs at most 1/32 more and builds the history (frames that may repeat).
-  if (!open_.split && kOuterHeaders + len > open_.raw_bytes + open_.history_bytes / 32) {
-    unsend_packet(out);
-    return;
+  // costs at most 1/32 more, builds the history (frames that may repeat) and
+  // the credit allows.
+  const int64_t extra = static_cast<int64_t>(kOuterHeaders + len) - open_.raw_bytes;
+  if (!open_.split && !open_.must_tunnel && extra > 0) {
+    if (extra > credit_ || static_cast<uint64_t>(extra) > open_.history_bytes / 32) {
+      unsend_packet(out);
+      return;
+    }
+    credit_ -= extra;
   }
+  counters_.literal_bytes_out += static_cast<uint64_t>(o - literals);
   write_packet_header(p, h);
   seal(p, len);
-  packets_[out.npackets++] = {open_.offset, static_cast<uint32_t>(len), open_.frames};
+  packets_[out.npackets++] = {open_.offset, static_cast<uint32_t>(len), open_.first_index,
+                              open_.frames};
   ++counters_.packets;
   counters_.bytes_out += len;
   open_.offset += static_cast<uint32_t>(len);
@@ -486,21 +572,29 @@ void Encoder::unsend_packet(Burst& out) noexcept {
 // packet, each next packet starts with a continuation record, and the last
 // one stays open for more frames. It joins the history as one frame that
 // copies nothing. False when it cannot (the caller bypasses it).
-bool Encoder::split_frame(const FrameIn& f, Burst& out) noexcept {
+bool Encoder::split_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept {
   FlowState* fs = f.flow < cfg_.contexts ? &flows_[f.flow] : nullptr;
-  if ((fs && fs->transient_left) || f.len > kMaxSpan || f.len > cfg_.level.history / 4 ||
-      open_.records != 0)
+  const size_t room = cfg_.max_payload - kPacketHeaderSize - 1;
+  const size_t parts = f.len / (room - kSplitOverhead) + 1;
+  const int64_t cost = static_cast<int64_t>(parts * (kOuterHeaders + kSplitOverhead));
+  if ((fs && fs->transient_left && !f.must_tunnel) || f.len > cfg_.max_frame ||
+      f.len > cfg_.level.history / 4 || open_.records != 0 ||
+      out.npackets + parts > burst_packets_ || (cost > credit_ && !f.must_tunnel))
     return false;
+  credit_ -= cost;
   const uint64_t start = history_.append(f.data, f.len);
   const uint32_t id = next_region_++;
-  regions_[id & region_mask_] = Region{start, start + f.len, id, serial_, 0, 0};
-  // Indexed every 4 bytes: a later frame's scan, byte by byte, finds it.
+  regions_[id & region_mask_] = Region{start, start + f.len, id, serial_, {}, 0};
+  // Its anchors indexed, as code_bytes would: a later frame finds it.
   const uint8_t* d = history_.at(start);
-  for (uint32_t i = 0; i + kMinMatch <= f.len; i += 4)
-    index_[hash(load32(d + i))] = {static_cast<uint32_t>(start + i), id, load32(d + i)};
+  const uint32_t sample_mask = (1u << cfg_.level.sample_log) - 1;
+  for (uint32_t i = 0; i + kMinMatch <= f.len; ++i) {
+    const uint32_t v = load32(d + i), hv = v * 2654435761u;
+    if (((hv >> 8) & sample_mask) == 0)
+      index_[hv >> (32 - cfg_.level.hash_bits)] = {static_cast<uint32_t>(start + i), id, v};
+  }
   // Each part fills its packet: room less the packet header, the record
   // header and the literal count.
-  const size_t room = cfg_.max_payload - kPacketHeaderSize - 1;
   uint32_t done = 0;
   for (bool head = true;; head = false) {
     uint8_t* o = arena_.data() + open_.offset + open_.size;
@@ -521,6 +615,7 @@ bool Encoder::split_frame(const FrameIn& f, Burst& out) noexcept {
     std::memcpy(o, f.data + done, k);
     open_.size += static_cast<uint32_t>(o + k - r);
     open_.records = 1;
+    open_.first_index = index;
     open_.split = true;
     done += k;
     if (!more) break;
@@ -537,7 +632,19 @@ bool Encoder::split_frame(const FrameIn& f, Burst& out) noexcept {
   return true;
 }
 
-void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out) noexcept {
+void Encoder::pass_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept {
+  if (f.must_tunnel) {
+    out.bypass[index] = kRefused;
+    ++counters_.refused;
+  } else {
+    out.bypass[index] = kBypass;
+    ++counters_.bypass;
+  }
+}
+
+void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out,
+                           size_t max_packets) noexcept {
+  burst_packets_ = std::min(max_packets, max_packets_);
   out.packets = packets_.data();
   out.npackets = 0;
   open_.offset = 0;
@@ -545,9 +652,15 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out) noexcept
   const size_t max = cfg_.max_payload;
   for (uint16_t i = 0; i < frames.size(); ++i) {
     const FrameIn& f = frames[i];
-    out.bypass[i] = 0;
+    out.bypass[i] = kPacked;
     ++counters_.frames;
     counters_.bytes_in += f.len;
+    credit_ = std::min<int64_t>(credit_ + f.len / 128, kMaxCredit);
+    if (!f.data || f.len == 0 || f.len > cfg_.max_frame) [[unlikely]] {
+      close_packet(out);  // packets never straddle a frame sent apart: the burst keeps its order
+      pass_frame(f, i, out);
+      continue;
+    }
     for (int attempt = 0; attempt < 2; ++attempt) {
       // A packet's frames fill at most a quarter of the history, so the
       // decoder can hand them all out from there before any is overwritten.
@@ -572,10 +685,12 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out) noexcept
                                  std::min(room, arena_.size() - open_.offset - open_.size), used);
       if (ok) {
         open_.size += static_cast<uint32_t>(used);
+        if (open_.records == 0) open_.first_index = i;
         open_.index[open_.frames] = i;
         open_.flow[open_.frames] = f.flow;
         open_.raw_bytes += f.len;
         if (!transient) open_.history_bytes += f.len;
+        open_.must_tunnel |= f.must_tunnel;
         ++open_.frames;
         ++open_.records;
         break;
@@ -594,10 +709,9 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out) noexcept
         continue;
       }
       // Too long even alone in a packet: raw over two, or as it is.
-      if (split_frame(f, out)) break;
-      out.bypass[i] = 1;
-      ++counters_.bypass;
+      if (split_frame(f, i, out)) break;
       if (open_.records == 0) --serial_;  // the empty packet was never sent
+      pass_frame(f, i, out);
       break;
     }
   }

@@ -36,7 +36,7 @@ inline constexpr size_t history_of(uint8_t flags) noexcept {
 
 struct PacketHeader {
   uint8_t flags = 0;
-  uint16_t stream = 0;  // encoder stream: (session epoch << 8) | encoder index
+  uint16_t stream = 0;  // encoder stream: (session epoch << 12) | encoder index
   uint32_t hpos = 0;    // history position (low 32 bits) where the first record's frame starts
   uint8_t records = 0;  // 1..kMaxRecords
 };

@@ -45,11 +45,14 @@ void minimum_redundancy(uint32_t* a, int n) noexcept {
   }
 }
 
+// The len low bits of code, reversed: codes are written least significant bit first.
 uint16_t reverse_bits(uint16_t code, unsigned len) noexcept {
-  uint16_t r = 0;
-  for (unsigned i = 0; i < len; ++i)
-    r = static_cast<uint16_t>(r << 1 | (code >> i & 1));
-  return r;
+  uint32_t r = code;
+  r = (r & 0x5555) << 1 | (r >> 1 & 0x5555);
+  r = (r & 0x3333) << 2 | (r >> 2 & 0x3333);
+  r = (r & 0x0f0f) << 4 | (r >> 4 & 0x0f0f);
+  r = (r & 0x00ff) << 8 | (r >> 8 & 0x00ff);
+  return static_cast<uint16_t>(r >> (16 - len));
 }
 
 // Canonical codes from lengths: shorter codes first, then by symbol.
@@ -72,20 +75,24 @@ void assign_codes(HuffmanCode& c) noexcept {
 
 bool build_code(const std::array<uint32_t, 256>& counts, HuffmanCode& c) noexcept {
   c = HuffmanCode{};
-  uint16_t syms[256];
+  // Present symbols by ascending count (then symbol): one key each, count
+  // above the symbol, sorted without indirection. Counts are below 2^24
+  // (literals of one packet).
+  uint32_t keys[256];
   int n = 0;
   for (unsigned s = 0; s < 256; ++s)
     if (counts[s]) {
-      syms[n++] = static_cast<uint16_t>(s);
+      keys[n++] = std::min<uint32_t>(counts[s], 0xffffff) << 8 | s;
       c.max_symbol = s;
     }
   if (n < 2) return false;
-  std::sort(syms, syms + n, [&](uint16_t x, uint16_t y) {
-    return counts[x] != counts[y] ? counts[x] < counts[y] : x < y;
-  });
+  std::sort(keys, keys + n);
+  uint8_t syms[256];
   uint32_t a[256];
-  for (int i = 0; i < n; ++i)
-    a[i] = counts[syms[i]];
+  for (int i = 0; i < n; ++i) {
+    syms[i] = static_cast<uint8_t>(keys[i]);
+    a[i] = keys[i] >> 8;
+  }
   minimum_redundancy(a, n);
   // Limit to kMaxCodeBits: clamp, then lengthen the longest codes still
   // shorter than the limit until the Kraft sum fits (a few steps at most for

@@ -41,7 +41,9 @@ size_t encode(const HuffmanCode& c, std::span<const uint8_t> in, std::span<uint8
 enum class HuffmanStatus : uint8_t {
   ok,
   truncated,  // the table or the bitstream ends early
-  bad_table,  // a length above 11, an oversubscribed or incomplete code
+  bad_table,  // a length above 11, an oversubscribed code, or fewer than two symbols
+              // (an incomplete code is valid: the length limit can leave code
+              // points unused, and decoding one is bad_code)
   bad_code,   // the bitstream holds a code that is not in the table
 };
 

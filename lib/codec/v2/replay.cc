@@ -188,7 +188,9 @@ ReplayResult replay(const Trace& t, const ReplayOptions& o) {
     // Bypassed frames cross as they are (the WAN model applies to tunnel packets).
     std::vector<uint32_t> carried;
     for (size_t i = 0; i < n; ++i) {
-      if (out.bypass[i]) {
+      if (out.bypass[i] == kRefused) {
+        ++r.bypassed;  // never emitted: counted missing
+      } else if (out.bypass[i] == kBypass) {
         ++r.bypassed;
         ++r.emitted;
         delivered[base + i] = 1;

@@ -26,8 +26,8 @@
 namespace deltaplane::engines {
 namespace {
 
-using packet::testing::Bytes;
 using packet::testing::build_frame;
+using packet::testing::Bytes;
 using packet::testing::FrameSpec;
 
 [[maybe_unused]] ::testing::Environment* const g_env =
@@ -52,7 +52,9 @@ struct Env {
     env.control = &control;
     env.validator = &packet::burst_validator(best_simd_level());
   }
-  uint64_t drops(stats::DropReason r) const { return counters.drops[static_cast<size_t>(r)].load(); }
+  uint64_t drops(stats::DropReason r) const {
+    return counters.drops[static_cast<size_t>(r)].load();
+  }
   stats::LcoreCounters counters;
   ControlBlock control;
   EngineEnv env;
@@ -197,15 +199,16 @@ TEST(Engines, CsumFixesWrongChecksums) {
 TEST(Engines, EncodeThenDecodeRestoresEveryFrame) {
   config::AppConfig cfg;
   Env enc_env, dec_env;
-  CodecLcoreState enc_state(cfg, 0, 0, SOCKET_ID_ANY, true, false);
-  CodecLcoreState dec_state(cfg, 1, 1, SOCKET_ID_ANY, false, true);
+  cfg.codec_version = 1;
+  CodecLcoreState enc_state(cfg, 0, 0, SOCKET_ID_ANY, true, false, eal_test::pool());
+  CodecLcoreState dec_state(cfg, 1, 1, SOCKET_ID_ANY, false, true, eal_test::pool());
   enc_env.env.codec = &enc_state;
   dec_env.env.codec = &dec_state;
   EncodeEngine enc(enc_env.env);
   DecodeEngine dec(dec_env.env);
   std::vector<Bytes> in;
   for (int i = 0; i < 40; ++i) {
-    Bytes f = build_frame(udp(600, 9));  // one flow
+    Bytes f = build_frame(udp(600, 9));         // one flow
     f[f.size() - 1] = static_cast<uint8_t>(i);  // a slowly changing payload
     in.push_back(f);
   }
@@ -226,7 +229,8 @@ TEST(Engines, EncodeThenDecodeRestoresEveryFrame) {
 TEST(Engines, GatewayEncodesLanDecodesWan) {
   config::AppConfig cfg;
   Env env;
-  CodecLcoreState state(cfg, 0, 0, SOCKET_ID_ANY, true, true);
+  cfg.codec_version = 1;
+  CodecLcoreState state(cfg, 0, 0, SOCKET_ID_ANY, true, true, eal_test::pool());
   env.env.codec = &state;
   GatewayEngine gw(env.env);
   const Bytes f = build_frame(udp(300, 3));
@@ -292,7 +296,7 @@ TEST(LcoreSet, RunToCompletionFromPlacement) {
   EXPECT_EQ(s.streams->streams[0].role, StreamRole::kLan);
   EXPECT_EQ(s.streams->streams[1].role, StreamRole::kWan);
   EXPECT_EQ(s.streams->streams[1].tx_port, 0);
-  ASSERT_NE(s.env->codec, nullptr);  // the gateway's lcore gets codec state...
+  ASSERT_NE(s.env->codec, nullptr);               // the gateway's lcore gets codec state...
   EXPECT_EQ(set.slots()[1].env->codec, nullptr);  // ...an idle one none
   const auto* ctx = static_cast<const RtcContext*>(s.context);
   EXPECT_EQ(ctx->gen.pkt_len, 200);
