@@ -11,13 +11,17 @@ namespace deltaplane::codec::v2 {
 namespace {
 
 constexpr size_t kRecordOverhead = 1 + 3 + 4 + 5 + 1 + kMaxFieldsBlock + 5;
-constexpr uint32_t kSplitOverhead =
-    40;  // packet and record headers of a split frame's part, at most
+// Packet and record headers of a part of a split frame, at most.
+constexpr uint32_t kSplitOverhead = 40;
+// L4 checksums are recomputed by the decoder up to this payload length (the
+// encoder checks them first: one pass over the payload).
 constexpr uint32_t kShortPayload = 256;
-constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most  // L4 checksums
-                                       // recomputed by the decoder up to here
-constexpr uint32_t kMinHuffman = 64;   // literals below this go raw
-constexpr uint16_t kPoorFrames = 4;    // badly coded frames in a row before a flow goes transient
+constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most
+// Distinct values among 256 bytes above which they look random (uniform
+// bytes show about 162; text, records and certificates well under 150).
+constexpr unsigned kRandomDistinct = 150;
+constexpr uint32_t kMinHuffman = 64;  // literals below this go raw
+constexpr uint16_t kPoorFrames = 4;   // badly coded frames in a row before a flow goes transient
 constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
 
 inline uint32_t load32(const uint8_t* p) noexcept {
@@ -433,7 +437,7 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
       // bytes, their frames go raw and outside the history for a while.
       const uint32_t payload = f.len - layout.hdr_len;
       if (payload >= 256 && matched * 8 < n &&
-          distinct_bytes(f.data + layout.hdr_len, payload) > 128) {
+          distinct_bytes(f.data + layout.hdr_len, payload) > kRandomDistinct) {
         if (++fs->poor >= kPoorFrames) {
           fs->backoff =
               fs->backoff ? std::min<uint16_t>(kMaxBackoff, fs->backoff * 2) : kFirstBackoff;
@@ -578,10 +582,13 @@ bool Encoder::split_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept
   const size_t parts = f.len / (room - kSplitOverhead) + 1;
   const int64_t cost = static_cast<int64_t>(parts * (kOuterHeaders + kSplitOverhead));
   if ((fs && fs->transient_left && !f.must_tunnel) || f.len > cfg_.max_frame ||
-      f.len > cfg_.level.history / 4 || open_.records != 0 ||
-      out.npackets + parts > burst_packets_ || (cost > credit_ && !f.must_tunnel))
+      f.len > cfg_.level.history / 4 || open_.records != 0 || out.npackets + parts > burst_packets_)
     return false;
-  credit_ -= cost;
+  // Random-looking bytes (compressed, encrypted) split only on credit; the
+  // others are worth their place in the history (they may come again).
+  const bool random = distinct_bytes(f.data + f.len / 2, f.len / 2) > kRandomDistinct;
+  if (random && cost > credit_ && !f.must_tunnel) return false;
+  if (random) credit_ -= cost;
   const uint64_t start = history_.append(f.data, f.len);
   const uint32_t id = next_region_++;
   regions_[id & region_mask_] = Region{start, start + f.len, id, serial_, {}, 0};

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Wire bytes and speed of the codec on real captures, the way a user runs it:
+each capture of ../shared/pcaps and ../shared/pcaps/real goes through
+`deltaplane --fwd validate`, then `--fwd encode` and `--fwd decode` on net_pcap
+(wire format 1 and 2, --mtu 1500 and 9000), and the decoded frames are compared
+with the validated ones byte for byte. Next to them: per-packet DEFLATE (zlib
+level 6 + a 4-byte IPComp header, the frame as it is when that is not smaller,
+RFC 3173) and a DEFLATE stream over the whole capture (a bound no loss-tolerant
+codec is held to: it needs every earlier frame).
+
+Speed: the encoder and decoder engines replaying the validated mix endlessly
+(net_pcap infinite_rx, one forwarding core), median of per-second rates; and
+the codec library alone per capture (dp-codec-bench, best of 3). Bytes against
+speed for each --codec-level, and a loss experiment: collateral loss through a
+simulated WAN at 0.1, 1 and 5% loss (dp-codec-bench, 10 seeds).
+
+  bench/codec_v2.py [--out docs/bench] [--seconds 3] [--skip-speed]
+Writes codec-v2.json, codec-v2.md and codec-v2-levels.png.
+"""
+import argparse
+import json
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import zlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+import system_bench  # noqa: E402
+import dptest  # noqa: E402
+
+BENCH = dptest.BUILD / "bench" / "codec" / "dp-codec-bench"
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def captures():
+    shared = dptest.SHARED / "pcaps"
+    return sorted(p for d in (shared, shared / "real") for p in d.iterdir()
+                  if p.suffix in (".pcap", ".pcapng"))
+
+
+def deflate_per_packet(frames):
+    out = 0
+    for f in frames:
+        c = len(zlib.compress(f, 6)) - 6 + 4  # raw DEFLATE (no zlib header/trailer) + IPComp
+        out += c if c < len(f) else len(f)
+    return out
+
+
+def deflate_stream(frames):
+    co = zlib.compressobj(6)
+    return len(co.compress(b"".join(frames)) + co.flush())
+
+
+def run_ok(vdevs, args, what):
+    r = dptest.run(vdevs, args, timeout=600)
+    if r.returncode != 0:
+        raise SystemExit(f"{what} failed: {r.stderr[-2000:]}")
+    return r
+
+
+def validated(src, tmp):
+    """The frames deltaplane's validator keeps, read as net_pcap reads them."""
+    n = len(dptest.read_frames(src)[1])
+    out = tmp / (src.name + ".valid.pcap")
+    if n == 0:
+        dptest.write_pcap(out, [])
+        return out, []
+    run_ok([f"net_pcap0,rx_pcap={src},tx_pcap={out}"],
+           ["--fwd", "validate", "--quiet"] + dptest.stop_after(n, 5), f"validate {src.name}")
+    return out, dptest.read_frames(out)[1]
+
+
+def codec_run(valid, frames, tmp, version, mtu):
+    """Encodes and decodes one capture; returns wire bytes and whether every
+    frame came back."""
+    if not frames:
+        return {"wire_bytes": 0, "lossless": True}
+    enc, dec = tmp / "enc.pcap", tmp / "dec.pcap"
+    common = ["--codec", str(version), "--mtu", str(mtu), "--quiet", "--keyframe-ms", "0",
+              "--max-frame", "65535", "--mbuf-size", "10240"]
+    e = run_ok([f"net_pcap0,rx_pcap={valid},tx_pcap={enc}"],
+               ["--fwd", "encode"] + common + dptest.stop_after(len(frames), 5), "encode")
+    wire = dptest.read_frames(enc)[1]
+    d = run_ok([f"net_pcap0,rx_pcap={enc},tx_pcap={dec}"],
+               ["--fwd", "decode"] + common + dptest.stop_after(len(wire), 5), "decode")
+    back = dptest.read_frames(dec)[1]
+    return {"wire_bytes": sum(len(w) for w in wire), "packets": len(wire),
+            "lossless": back == frames, "encoder": e.summary["codec"],
+            "decoder_drops": {k: v for k, v in d.summary["drops"].items() if v}}
+
+
+def engine_speed(mix, enc_mix, engine, version, mtu, seconds):
+    """Median frames/s and bits/s (of original frames) of one engine replaying
+    a capture endlessly on one core."""
+    src = mix if engine == "encode" else enc_mix
+    cmd = [str(dptest.BINARY), "-l", "0,1", "--no-pci", "--log-level=error"] + \
+        system_bench.mem_args() + [
+        "--vdev", f"net_pcap0,rx_pcap={src},infinite_rx=1", "--vdev", "net_null0", "--",
+        "--fwd", engine, "--codec", str(version), "--mtu", str(mtu), "--stats-period", "1",
+        "--duration", str(seconds), "--max-frame", "65535", "--mbuf-size", "10240",
+        "--port-topology", "paired"]
+    out = system_bench.run_for(cmd, seconds + 60)
+    # Port 0 replays the capture: its RX rate in frames (or tunnel packets)/s.
+    rx = [float(x.split()[3]) * 1e6 for x in out.splitlines()
+          if x.strip().startswith("0 ") and len(x.split()) > 4][1:]
+    return statistics.median(rx) if rx else float("nan")
+
+
+def library(files, mtu, level=1, extra=()):
+    out = subprocess.run([str(BENCH), "--convert-links", "--rounds", "3", "--mtu", str(mtu),
+                          "--level", str(level)] + list(extra) + [str(f) for f in files],
+                         capture_output=True, text=True, check=True).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return {pathlib.Path(r["file"]).name if r["file"] != "total" else "total": r for r in rows}
+
+
+def loss_experiment(files, mtu, level=1):
+    res = {}
+    for loss in (0.001, 0.01, 0.05):
+        lost = coll = altered = 0
+        for seed in range(1, 11):
+            t = library(files, mtu, level, ["--loss", str(loss), "--seed", str(seed),
+                                             "--reorder", "0", "--rounds", "1"])["total"]
+            lost += t["lost_on_wire"]
+            coll += t["collateral"]
+            altered += t["altered"]
+        res[str(loss)] = {"lost_on_wire": lost, "collateral": coll, "altered": altered,
+                          "ratio": coll / lost if lost else 0.0}
+        log(f"  loss {loss:.1%} mtu {mtu} level {level}: lost {lost}, collateral {coll} "
+            f"({res[str(loss)]['ratio']:.2f}x), altered {altered}")
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(ROOT / "docs" / "bench"))
+    ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("--skip-speed", action="store_true")
+    a = ap.parse_args()
+    dptest.require_captures = lambda: None
+    if not (dptest.SHARED / "pcaps").is_dir():
+        raise SystemExit(f"needs the captures of {dptest.SHARED / 'pcaps'}")
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="dp-codec-v2-"))
+    doc = {"benchmark": "codec_v2", "machine": system_bench.machine(), "captures": [],
+           "argv": sys.argv}
+    totals = {}
+    mix_frames = []
+    for src in captures():
+        valid, frames = validated(src, tmp)
+        mix_frames += frames
+        raw = sum(len(f) for f in frames)
+        row = {"capture": str(src.relative_to(dptest.SHARED / "pcaps")), "frames": len(frames),
+               "bytes": raw, "deflate_per_packet": deflate_per_packet(frames),
+               "deflate_stream": deflate_stream(frames) if frames else 0}
+        for version in (1, 2):
+            for mtu in (1500, 9000):
+                r = codec_run(valid, frames, tmp, version, mtu)
+                row[f"v{version}_{mtu}"] = r
+        doc["captures"].append(row)
+        for k in ("frames", "bytes", "deflate_per_packet", "deflate_stream"):
+            totals[k] = totals.get(k, 0) + row[k]
+        for version in (1, 2):
+            for mtu in (1500, 9000):
+                key = f"v{version}_{mtu}"
+                totals[key] = totals.get(key, 0) + row[key]["wire_bytes"]
+                totals[key + "_lossless"] = totals.get(key + "_lossless", True) and row[key]["lossless"]
+        pct = lambda x: 100 * x / raw if raw else 100.0  # noqa: E731
+        log(f"{row['capture']:34s} {len(frames):5d} frames {raw:8d} B: v1 {pct(row['v1_9000']['wire_bytes']):5.1f}% "
+            f"v2 {pct(row['v2_9000']['wire_bytes']):5.1f}% (9000) {pct(row['v2_1500']['wire_bytes']):5.1f}% (1500) "
+            f"DEFLATE/pkt {pct(row['deflate_per_packet']):5.1f}% stream {pct(row['deflate_stream']):5.1f}% "
+            f"lossless {all(row[k]['lossless'] for k in row if k.startswith('v'))}")
+    doc["totals"] = totals
+    mix = tmp / "mix.pcap"
+    dptest.write_pcap(mix, mix_frames)
+
+    files = captures()
+    doc["library"] = {str(mtu): {str(level): library(files, mtu, level)["total"] for level in (1, 2, 3)}
+                      for mtu in (1500, 9000)}
+    doc["loss"] = {str(mtu): loss_experiment(files, mtu) for mtu in (1500, 9000)}
+
+    if not a.skip_speed:
+        doc["speed"] = {}
+        raw = sum(len(f) for f in mix_frames)
+        for version in (1, 2):
+            for mtu in (1500, 9000):
+                enc_mix = tmp / f"enc-mix-{version}-{mtu}.pcap"
+                run_ok([f"net_pcap0,rx_pcap={mix},tx_pcap={enc_mix}"],
+                       ["--fwd", "encode", "--codec", str(version), "--mtu", str(mtu), "--quiet",
+                        "--max-frame", "65535", "--mbuf-size", "10240"] +
+                       dptest.stop_after(len(mix_frames), 5), "encode mix")
+                wire = dptest.read_frames(enc_mix)[1]
+                e_fps = engine_speed(mix, enc_mix, "encode", version, mtu, a.seconds)
+                d_pps = engine_speed(mix, enc_mix, "decode", version, mtu, a.seconds)
+                # The decoder's input is tunnel packets: per original frame,
+                # scale by frames per packet.
+                d_fps = d_pps * len(mix_frames) / len(wire) if wire else float("nan")
+                s = {"encode_mfps": e_fps / 1e6, "encode_gbps": e_fps * raw * 8 / len(mix_frames) / 1e9,
+                     "decode_mfps": d_fps / 1e6, "decode_gbps": d_fps * raw * 8 / len(mix_frames) / 1e9}
+                doc["speed"][f"v{version}_{mtu}"] = s
+                log(f"speed v{version} mtu {mtu}: encode {s['encode_mfps']:.2f} Mfps "
+                    f"({s['encode_gbps']:.2f} Gbit/s), decode {s['decode_mfps']:.2f} Mfps "
+                    f"({s['decode_gbps']:.2f} Gbit/s) of original frames")
+
+    out = pathlib.Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "codec-v2.json").write_text(json.dumps(doc, indent=1))
+    write_markdown(doc, out / "codec-v2.md")
+    plot_levels(doc, out / "codec-v2-levels.png")
+    log(f"wrote {out}/codec-v2.{{json,md}} and codec-v2-levels.png")
+
+
+def write_markdown(doc, path):
+    t = doc["totals"]
+    pct = lambda x, raw: f"{100 * x / raw:.1f}%" if raw else "-"  # noqa: E731
+    lines = ["| capture | frames | bytes | v1 9000 | v2 9000 | v1 1500 | v2 1500 | DEFLATE per packet | DEFLATE stream | lossless |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in doc["captures"] + [dict(capture="**total**", **{k: t[k] for k in ("frames", "bytes", "deflate_per_packet", "deflate_stream")},
+                                     **{k: {"wire_bytes": t[k], "lossless": t[k + "_lossless"]}
+                                        for k in ("v1_9000", "v2_9000", "v1_1500", "v2_1500")})]:
+        raw = r["bytes"]
+        lossless = all(r[k]["lossless"] for k in ("v1_9000", "v2_9000", "v1_1500", "v2_1500"))
+        lines.append(f"| {r['capture']} | {r['frames']} | {raw} | {pct(r['v1_9000']['wire_bytes'], raw)} | "
+                     f"{pct(r['v2_9000']['wire_bytes'], raw)} | {pct(r['v1_1500']['wire_bytes'], raw)} | "
+                     f"{pct(r['v2_1500']['wire_bytes'], raw)} | {pct(r['deflate_per_packet'], raw)} | "
+                     f"{pct(r['deflate_stream'], raw)} | {'yes' if lossless else 'NO'} |")
+    lines += ["", "Codec library alone (dp-codec-bench, all captures, non-Ethernet links converted), by level:", "",
+              "| MTU | level | wire bytes | encode Gbit/s | decode Gbit/s |", "|---|---|---:|---:|---:|"]
+    for mtu, levels in doc["library"].items():
+        for level, r in levels.items():
+            lines.append(f"| {mtu} | {level} | {100 * r['ratio']:.1f}% | {r['encode_gbps']:.2f} | {r['decode_gbps']:.2f} |")
+    lines += ["", "Loss experiment (dp-codec-bench, level 1, 10 seeds, frames):", "",
+              "| MTU | loss | lost on the wire | collateral | ratio | altered |", "|---|---|---:|---:|---:|---:|"]
+    for mtu, rows in doc["loss"].items():
+        for loss, r in rows.items():
+            lines.append(f"| {mtu} | {float(loss):.1%} | {r['lost_on_wire']} | {r['collateral']} | "
+                         f"{r['ratio']:.2f}x | {r['altered']} |")
+    if "speed" in doc:
+        lines += ["", "Engines on one core, replaying the validated mix (original frames):", "",
+                  "| codec | MTU | encode Mfps | encode Gbit/s | decode Mfps | decode Gbit/s |",
+                  "|---|---|---:|---:|---:|---:|"]
+        for k, s in doc["speed"].items():
+            v, mtu = k.split("_")
+            lines.append(f"| {v} | {mtu} | {s['encode_mfps']:.2f} | {s['encode_gbps']:.2f} | "
+                         f"{s['decode_mfps']:.2f} | {s['decode_gbps']:.2f} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def plot_levels(doc, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("no matplotlib: no plot (run under /usr/bin/python3)")
+        return
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for mtu, levels in doc["library"].items():
+        xs = [levels[lv]["encode_gbps"] for lv in sorted(levels)]
+        ys = [100 * levels[lv]["ratio"] for lv in sorted(levels)]
+        ax.plot(xs, ys, marker="o", label=f"--mtu {mtu}")
+        for lv, x, y in zip(sorted(levels), xs, ys):
+            ax.annotate(f"level {lv}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    t = doc["totals"]
+    ax.axhline(100 * t["deflate_per_packet"] / t["bytes"], ls="--", c="gray", label="per-packet DEFLATE")
+    ax.axhline(100 * t["deflate_stream"] / t["bytes"], ls=":", c="gray", label="DEFLATE stream (bound)")
+    ax.set_xlabel("encode Gbit/s per core (library)")
+    ax.set_ylabel("wire bytes, % of original")
+    ax.set_title("codec v2: bytes against speed, all captures")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
