@@ -405,9 +405,12 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
     if (transient) {
       scratch += n;
     } else {
+      // A late or duplicated packet that cannot restore bytes the decoder
+      // already holds right leaves them so: what it wrote before its first
+      // unknown source is the same bytes.
       if (bytes_ok)
         fill_hole(s, cur, cur + n);
-      else
+      else if (cur + n > hend || !s.valid.all(cur, cur + n))
         add_hole(s, cur, cur + n);
       cur += n;
       if (cur > hist.end()) hist.set_end(cur);
@@ -427,8 +430,8 @@ const Decoder::Frame* Decoder::split_part(Stream& s, uint8_t kind, const uint8_t
   auto& pd = s.pending;
   if (head) {
     pd = {true, cur, len, 0, crc};
-  } else if (!pd.active) {  // the head was lost: these bytes are no use
-    add_hole(s, cur, cur + n);
+  } else if (!pd.active) {  // the head was lost (or this is a duplicate): no frame
+    if (cur + n > hist.end() || !s.valid.all(cur, cur + n)) add_hole(s, cur, cur + n);
     cur += n;
     if (cur > hist.end()) hist.set_end(cur);
     if (more) return nullptr;

@@ -20,8 +20,10 @@ constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most
 // Distinct values among 256 bytes above which they look random (uniform
 // bytes show about 162; text, records and certificates well under 150).
 constexpr unsigned kRandomDistinct = 150;
-constexpr uint32_t kMinHuffman = 64;  // literals below this go raw
-constexpr uint16_t kPoorFrames = 4;   // badly coded frames in a row before a flow goes transient
+constexpr uint32_t kMinHuffman = 64;
+constexpr unsigned kRandomSymbols =
+    240;  // literal values above which no Huffman code is tried  // literals below this go raw
+constexpr uint16_t kPoorFrames = 4;  // badly coded frames in a row before a flow goes transient
 constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
 
 inline uint32_t load32(const uint8_t* p) noexcept {
@@ -45,6 +47,14 @@ inline uint32_t common(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept 
   return i;
 }
 
+// Bits set (SWAR: the baseline ISA has no popcnt instruction).
+unsigned popcount(uint64_t x) noexcept {
+  x -= (x >> 1) & 0x5555555555555555ull;
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<unsigned>((x * 0x0101010101010101ull) >> 56);
+}
+
 // Bytes equal at the same offsets of a and b, over n.
 uint32_t equal_bytes(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept {
   uint32_t eq = 0, i = 0;
@@ -56,7 +66,7 @@ uint32_t equal_bytes(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept {
     // A byte is equal where its 8 bits of z are all zero.
     const uint64_t nz =
         (((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z) & 0x8080808080808080ull;
-    eq += 8 - static_cast<uint32_t>(__builtin_popcountll(nz));
+    eq += 8 - static_cast<uint32_t>(((nz >> 7) * 0x0101010101010101ull) >> 56);
   }
   for (; i < n; ++i)
     eq += a[i] == b[i];
@@ -70,8 +80,7 @@ unsigned distinct_bytes(const uint8_t* p, uint32_t n) noexcept {
   n = std::min<uint32_t>(n, 256);
   for (uint32_t i = 0; i < n; ++i)
     seen[p[i] >> 6] |= uint64_t{1} << (p[i] & 63);
-  return static_cast<unsigned>(__builtin_popcountll(seen[0]) + __builtin_popcountll(seen[1]) +
-                               __builtin_popcountll(seen[2]) + __builtin_popcountll(seen[3]));
+  return popcount(seen[0]) + popcount(seen[1]) + popcount(seen[2]) + popcount(seen[3]);
 }
 
 }  // namespace
@@ -251,9 +260,15 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
   }
   const uint32_t sample_mask = (1u << lv.sample_log) - 1;
   const unsigned index_shift = 32 - lv.hash_bits;
+  // The index entry a few positions ahead is fetched while this one is
+  // worked on: the table is larger than the L2 cache, and a miss per byte is
+  // what the scan would cost otherwise.
+  constexpr uint32_t kAhead = 8;
   while (i + kMinMatch <= n) {
     const uint64_t cur = pos + i;
     const uint32_t v = load32(d + i);
+    if (i + kAhead + kMinMatch <= n)
+      __builtin_prefetch(&index_[(load32(d + i + kAhead) * 2654435761u) >> index_shift]);
     uint64_t mpos = 0, mfloor = 0;
     uint32_t mlen = 0, mregion = kNoRegion;
     bool from_aligned = false;
@@ -678,18 +693,23 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out,
       // (Huffman only shrinks them) and the literal count's varint.
       const size_t taken = open_.size + (open_.lit_end - open_.lit_begin) + 5;
       const size_t room = max > taken ? max - taken : 0;
-      // Everything the frame may change, to take it back if it does not fit.
+      // Everything the frame may change, to take it back if it does not fit
+      // (not needed when it fits even sent raw: the usual case).
+      const size_t cap = std::min(room, arena_.size() - open_.offset - open_.size);
+      const bool sure = f.len + kRecordOverhead + 64 <= cap && open_.records < kMaxRecords;
       const uint64_t hist_end = history_.end();
-      const Open saved = open_;
-      FlowState saved_flow{};
+      const uint32_t saved_lit_end = open_.lit_end;
       FlowState* fs = f.flow < cfg_.contexts ? &flows_[f.flow] : nullptr;
-      if (fs) saved_flow = *fs;
       const bool transient = fs && fs->transient_left;  // goes raw, outside the history
-      const EncoderCounters saved_counters = counters_;
+      FlowState saved_flow;
+      EncoderCounters saved_counters;
+      if (!sure) {
+        if (fs) saved_flow = *fs;
+        saved_counters = counters_;
+      }
       size_t used = 0;
       const bool ok = open_.records < kMaxRecords &&
-                      code_frame(f, arena_.data() + open_.offset + open_.size,
-                                 std::min(room, arena_.size() - open_.offset - open_.size), used);
+                      code_frame(f, arena_.data() + open_.offset + open_.size, cap, used);
       if (ok) {
         open_.size += static_cast<uint32_t>(used);
         if (open_.records == 0) open_.first_index = i;
@@ -704,11 +724,11 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out,
       }
       // Take it back: history, literals, the sources it added, its flow.
       history_.set_end(hist_end);
-      for (uint32_t k = saved.lit_end; k < open_.lit_end; ++k)
+      for (uint32_t k = saved_lit_end; k < open_.lit_end; ++k)
         --lit_counts_[lits_[k]];
+      open_.lit_end = saved_lit_end;
       drop_sources();
       if (cur_.region != kNoRegion) regions_[cur_.region & region_mask_].id = kNoRegion;
-      open_ = saved;
       if (fs) *fs = saved_flow;
       counters_ = saved_counters;
       if (open_.records > 0 && attempt == 0) {

@@ -86,7 +86,25 @@ bool build_code(const std::array<uint32_t, 256>& counts, HuffmanCode& c) noexcep
       c.max_symbol = s;
     }
   if (n < 2) return false;
-  std::sort(keys, keys + n);
+  // LSD radix sort on the count bytes (stable: equal counts stay in symbol
+  // order); counts of one packet fit 16 bits, rarely more.
+  uint32_t max_count = 0;
+  for (int i = 0; i < n; ++i)
+    max_count = std::max(max_count, keys[i] >> 8);
+  uint32_t tmp[256];
+  uint32_t* from = keys;
+  uint32_t* to = tmp;
+  for (unsigned shift = 8; shift < 32 && (max_count >> (shift - 8)) != 0; shift += 8) {
+    unsigned bucket[257] = {};
+    for (int i = 0; i < n; ++i)
+      ++bucket[(from[i] >> shift & 0xff) + 1];
+    for (unsigned b = 1; b <= 256; ++b)
+      bucket[b] += bucket[b - 1];
+    for (int i = 0; i < n; ++i)
+      to[bucket[from[i] >> shift & 0xff]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != keys) std::memcpy(keys, from, sizeof(uint32_t) * static_cast<size_t>(n));
   uint8_t syms[256];
   uint32_t a[256];
   for (int i = 0; i < n; ++i) {

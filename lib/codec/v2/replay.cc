@@ -102,14 +102,11 @@ std::string Trace::load(const std::string& path, Links links) {
   pcap_pkthdr* h;
   const u_char* d;
   std::vector<uint8_t> frame;
-  if (dlt != DLT_EN10MB && links == Links::kConvert) {
-    uint16_t et;
-    uint32_t off;
-    static constexpr uint8_t kIpv4[1] = {0x45};
-    if (!ip_of(dlt, kIpv4, 64, et, off) && dlt != DLT_LINUX_SLL) {
-      pcap_close(pc);
-      return path + ": link type " + std::to_string(dlt) + " carries no Ethernet or IP frames";
-    }
+  const bool convertible =
+      dlt == DLT_NULL || dlt == DLT_LOOP || dlt == DLT_RAW || dlt == 101 || dlt == DLT_LINUX_SLL;
+  if (dlt != DLT_EN10MB && links == Links::kConvert && !convertible) {
+    pcap_close(pc);
+    return path + ": link type " + std::to_string(dlt) + " carries no Ethernet or IP frames";
   }
   while (pcap_next_ex(pc, &h, &d) == 1) {
     if (h->caplen != h->len || h->caplen > kMaxSpan) continue;
