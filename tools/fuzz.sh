@@ -15,11 +15,12 @@ ninja -C build-san
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 mkdir -p fuzz-work
 status=0
-for t in packet codec config telemetry; do
+for t in packet codec codec_v2 config telemetry; do
   work=fuzz-work/$t
   mkdir -p "$work"
   case $t in
     packet) seeds=build-san/tests/fuzz/packet_corpus ;;
+    codec_v2) seeds=build-san/tests/fuzz/codec_v2_corpus ;;
     *) seeds=tests/fuzz/${t}_corpus ;;
   esac
   echo "== ${t}_fuzz for ${SECONDS_EACH} s (corpus $work, seeds $seeds)"
