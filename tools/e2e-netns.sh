@@ -146,6 +146,7 @@ die() { fail "$@"; report; exit 1; }
 PING4="not run"; PING6="not run"; ARP="not run"; ND="not run"
 SHA_OK=false; TRANSFER_S=0; IPERF_MBPS=0; IPERF_RETR=0; STREAM="not run"
 STREAM_IN=0; STREAM_OUT=0; STREAM_SAVED_PCT=0; TCP_RETRANS=0
+TCP_IN=0; TCP_OUT=0; TCP_SAVED_PCT=0
 WAN_LOST_AB=0; WAN_LOST_BA=0; SOFTNET_DROPS=0
 
 report() {
@@ -155,6 +156,7 @@ report() {
   log "  ARP across           : $ARP"
   log "  ND across            : $ND"
   log "  TCP ${TRANSFER_MIB} MiB sha256   : $([ "$SHA_OK" = true ] && echo equal || echo DIFFERENT/not run) (${TRANSFER_S} s)"
+  log "  TCP encoder bytes    : ${TCP_IN} B in -> ${TCP_OUT} B out (${TCP_SAVED_PCT}% saved; a log-like text file)"
   log "  iperf3               : ${IPERF_MBPS} Mbit/s received, ${IPERF_RETR} retransmits"
   log "  client TCP retrans   : $TCP_RETRANS segments"
   log "  compressible stream  : $STREAM"
@@ -173,7 +175,8 @@ report() {
   E2E_ARP=$ARP E2E_ND=$ND E2E_MIB=$TRANSFER_MIB E2E_SHA=$SHA_OK E2E_SECONDS=$TRANSFER_S \
   E2E_MBPS=$IPERF_MBPS E2E_IRETR=$IPERF_RETR E2E_TRETR=$TCP_RETRANS E2E_SIN=$STREAM_IN \
   E2E_SOUT=$STREAM_OUT E2E_SPCT=$STREAM_SAVED_PCT E2E_WAB=$WAN_LOST_AB E2E_WBA=$WAN_LOST_BA \
-  E2E_SOFTNET=$SOFTNET_DROPS "$PY" - "$TMP" <<'PYEOF'
+  E2E_SOFTNET=$SOFTNET_DROPS E2E_TIN=$TCP_IN E2E_TOUT=$TCP_OUT E2E_TPCT=$TCP_SAVED_PCT \
+  "$PY" - "$TMP" <<'PYEOF'
 import json, os, sys
 tmp, e = sys.argv[1], os.environ
 def load(n):
@@ -190,7 +193,8 @@ print("E2E_RESULT " + json.dumps({
     "iperf3_retransmits": num("E2E_IRETR"), "client_tcp_retrans": num("E2E_TRETR"),
     "stream": load("udp_server.json"), "stream_sent": load("udp_client.json"),
     "stream_enc_bytes_in": num("E2E_SIN"), "stream_enc_bytes_out": num("E2E_SOUT"),
-    "stream_saved_pct": num("E2E_SPCT"),
+    "stream_saved_pct": num("E2E_SPCT"), "transfer_enc_bytes_in": num("E2E_TIN"),
+    "transfer_enc_bytes_out": num("E2E_TOUT"), "transfer_saved_pct": num("E2E_TPCT"),
     "wan_lost_a_to_b": num("E2E_WAB"), "wan_lost_b_to_a": num("E2E_WBA"),
     "kernel_backlog_drops": num("E2E_SOFTNET"),
     "gateway_a": load("A.sum"), "gateway_b": load("B.sum")}))
@@ -259,6 +263,30 @@ def tcp_server(host, port, out, ready):
             h.update(b); f.write(b); n += len(b)
     c.close()
     print(json.dumps({"bytes": n, "sha256": h.hexdigest()}))
+
+def text_file(path, size):
+    """`size` bytes of web-server-log-like lines from a fixed seed: what a
+    compressor meets in real file transfers (repeated words, changing numbers)."""
+    import random
+    rnd = random.Random(7)
+    paths = ["/index.html", "/api/v1/orders", "/static/app.js", "/img/logo.png", "/login",
+             "/api/v1/users/%d", "/search?q=%s", "/cart", "/checkout", "/health"]
+    words = ["alpha", "beta", "gamma", "delta", "router", "switch", "packet", "frame"]
+    agents = ["Mozilla/5.0 (X11; Linux x86_64)", "curl/7.88.1", "Go-http-client/1.1"]
+    size = int(size)
+    with open(path, "w") as f:
+        n, t = 0, 1700000000
+        while n < size:
+            t += rnd.randint(0, 3)
+            p = rnd.choice(paths)
+            p = p % rnd.randint(1, 99999) if "%d" in p else p % rnd.choice(words) if "%s" in p else p
+            line = (f"10.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)} - - "
+                    f"[{t}] \"{rnd.choice(['GET', 'GET', 'POST'])} {p} HTTP/1.1\" "
+                    f"{rnd.choice([200, 200, 200, 304, 404])} {rnd.randint(100, 99999)} "
+                    f"\"{rnd.choice(agents)}\"\n")
+            line = line[:size - n]
+            f.write(line)
+            n += len(line)
 
 def tcp_client(host, port, path):
     t0 = time.monotonic()
@@ -335,7 +363,7 @@ def codec(path):
     import re
     last = None
     for line in open(path, errors="replace"):
-        m = re.search(r"encoder: (\d+) frames, (\d+) B in -> (\d+) B out", line)
+        m = re.search(r"encoder(?: \(v2\))?: (\d+) frames, (\d+) B in -> (\d+) B out", line)
         if m:
             last = m
     print(" ".join(last.groups()[1:] + last.groups()[:1]) if last else "0 0 0")
@@ -349,7 +377,8 @@ def summary(path):
                       "codec": {k: c.get(k, 0) for k in (
                           "enc_frames", "enc_bytes_in", "enc_bytes_out", "enc_keyframes",
                           "enc_deltas", "enc_raw", "enc_bypass", "dec_frames", "dec_keyframes",
-                          "dec_deltas", "dec_raw", "dec_passthrough")},
+                          "dec_deltas", "dec_raw", "dec_passthrough", "v2_packets",
+                          "v2_hdr_compressed", "v2_match_bytes", "v2_dec_packets")},
                       "ports": [{k: p[k] for k in ("name", "rx_packets", "tx_packets", "hw_imissed",
                                                   "hw_ierrors", "hw_oerrors", "hw_rx_nombuf")}
                                 for p in j.get("ports", [])]}))
@@ -386,21 +415,27 @@ def ledger(a_path, b_path, kernel_path, ca, wa, wb, sb):
     def row(title, hops):
         print(title)
         prev = None
-        for name, n in hops:
-            lost = "" if prev is None else f"  (lost {prev - n})" if prev != n else ""
-            print(f"  {name:<28} {n:>10}{lost}")
+        for hop in hops:
+            name, n = hop[0], hop[1]
+            if prev is None or prev == n:
+                note = ""
+            elif len(hop) > 2:  # through a codec: frames packed or unpacked, not lost
+                note = f"  ({abs(prev - n)} {'fewer' if prev > n else 'more'}: {hop[2]})"
+            else:
+                note = f"  (lost {prev - n})"
+            print(f"  {name:<28} {n:>10}{note}")
             prev = n
     row("ledger client -> server (frames):", [
         ("c0 tx (client kernel)", k["c0"]["tx_packets"]), (f"{ca} rx (kernel)", k[ca]["rx_packets"]),
-        ("A port 0 rx", a[0]["rx_packets"]), ("A port 1 tx", a[1]["tx_packets"]),
+        ("A port 0 rx", a[0]["rx_packets"]), ("A port 1 tx", a[1]["tx_packets"], "packed"),
         (f"{wa} tx (kernel)", k[wa]["tx_packets"]), (f"{wb} rx (kernel)", k[wb]["rx_packets"]),
-        ("B port 0 rx", b[0]["rx_packets"]), ("B port 1 tx", b[1]["tx_packets"]),
+        ("B port 0 rx", b[0]["rx_packets"]), ("B port 1 tx", b[1]["tx_packets"], "unpacked"),
         (f"{sb} tx (kernel)", k[sb]["tx_packets"]), ("s0 rx (server kernel)", k["s0"]["rx_packets"])])
     row("ledger server -> client (frames):", [
         ("s0 tx (server kernel)", k["s0"]["tx_packets"]), (f"{sb} rx (kernel)", k[sb]["rx_packets"]),
-        ("B port 1 rx", b[1]["rx_packets"]), ("B port 0 tx", b[0]["tx_packets"]),
+        ("B port 1 rx", b[1]["rx_packets"]), ("B port 0 tx", b[0]["tx_packets"], "packed"),
         (f"{wb} tx (kernel)", k[wb]["tx_packets"]), (f"{wa} rx (kernel)", k[wa]["rx_packets"]),
-        ("A port 1 rx", a[1]["rx_packets"]), ("A port 0 tx", a[0]["tx_packets"]),
+        ("A port 1 rx", a[1]["rx_packets"]), ("A port 0 tx", a[0]["tx_packets"], "unpacked"),
         (f"{ca} tx (kernel)", k[ca]["tx_packets"]), ("c0 rx (client kernel)", k["c0"]["rx_packets"])])
     drops = {n: {kk: v for kk, v in d.items() if kk.endswith(("dropped", "errors")) and v} for n, d in k.items()}
     print("kernel drops/errors: " + json.dumps({n: d for n, d in drops.items() if d} or "none"))
@@ -529,8 +564,12 @@ for l in open("/proc/net/snmp"):
 print(vals[names.index("RetransSegs")])'; }
 RETR0=$(nstat_retrans)
 
-# (3) TCP transfer, sha256 on both ends.
-head -c "$((TRANSFER_MIB * 1048576))" /dev/urandom >"$TMP/payload.bin"
+# (3) TCP transfer of a compressible file (log-like text), sha256 on both
+# ends, and what A's encoder made of it (counters printed just before and
+# just after, as for the stream below).
+"${H[@]}" text-file "$TMP/payload.bin" "$((TRANSFER_MIB * 1048576))"
+sleep 1.5
+read -r T_IN0 T_OUT0 _ < <("${H[@]}" codec "$TMP/A.out")
 SHA_SENT=$(sha256sum "$TMP/payload.bin" | cut -d' ' -f1)
 nss timeout 120 "${H[@]}" tcp-server 10.77.0.2 5001 "$TMP/received.bin" "$TMP/tcp.ready" >"$TMP/tcp_server.json" 2>"$TMP/tcp_server.err" &
 SRV=$!; PIDS+=("$SRV")
@@ -542,6 +581,11 @@ if nsc timeout 100 "${H[@]}" tcp-client 10.77.0.2 5001 "$TMP/payload.bin" >"$TMP
   if [ "$SHA_RECV" = "$SHA_SENT" ]; then SHA_OK=true
   else fail "TCP transfer sha256 differs (sent $SHA_SENT, received $SHA_RECV, $(stat -c %s "$TMP/received.bin") bytes)"; fi
   log "TCP ${TRANSFER_MIB} MiB in ${TRANSFER_S} s, sha256 $([ "$SHA_OK" = true ] && echo equal || echo DIFFERENT)"
+  sleep 2.5
+  read -r T_IN1 T_OUT1 _ < <("${H[@]}" codec "$TMP/A.out")
+  TCP_IN=$((T_IN1 - T_IN0)); TCP_OUT=$((T_OUT1 - T_OUT0))
+  [ "$TCP_IN" -gt 0 ] && TCP_SAVED_PCT=$("$PY" -c "print(round(100 * (1 - $TCP_OUT / $TCP_IN), 1))")
+  log "TCP transfer: encoder $TCP_IN B -> $TCP_OUT B ($TCP_SAVED_PCT% saved)"
 else
   fail "TCP transfer did not complete: $(tail -c 300 "$TMP/tcp_client.err")"
 fi

@@ -44,19 +44,22 @@ struct Spare {
 };
 
 // Writes the bytes of a then b into the reset mbuf `head`, chaining
-// segments when one does not hold them all. False when no mbuf is left
-// (the caller frees head with whatever was chained).
+// segments when one does not hold them all, and marks each segment written
+// (`mark`: runtime/payload_mark.hh). False when no mbuf is left (the caller
+// frees head with whatever was chained).
 bool fill(rte_mbuf* head, const uint8_t* a, uint32_t alen, const uint8_t* b, uint32_t blen,
-          rte_mempool* pool, Spare& spare) noexcept {
+          rte_mempool* pool, Spare& spare, uint64_t mark) noexcept {
   rte_mbuf* seg = head;
   head->pkt_len = alen + blen;
   head->nb_segs = 1;
+  head->ol_flags |= mark;
   auto put = [&](const uint8_t* p, uint32_t len) {
     while (len) {
       uint32_t room = rte_pktmbuf_tailroom(seg);
       if (room == 0) {
         rte_mbuf* next = spare.take(pool);
         if (!next) return false;
+        next->ol_flags |= mark;
         seg->next = next;
         seg = next;
         ++head->nb_segs;
@@ -191,13 +194,13 @@ uint16_t encode_burst_v2(rte_mbuf** pkts, uint16_t n, const EngineEnv& env,
         uint8_t outer[codec::kOuterSize];
         (void)codec::write_outer(std::span<uint8_t>(outer, sizeof outer), prm.tunnel,
                                  codec::tunnel_src_port(vs.id), st.ip_id++, p.len);
-        if (!m || !fill(m, outer, sizeof outer, enc.arena() + p.offset, p.len, st.pool, spare)) {
+        if (!m || !fill(m, outer, sizeof outer, enc.arena() + p.offset, p.len, st.pool, spare,
+                        prm.rewritten_flag)) {
           if (m) rte_pktmbuf_free(m);
           env.drop(DropReason::kNoMbuf, std::max<uint16_t>(p.frames, 1));
           if (p.frames == 0) ++split;  // a lost part of a split frame
           continue;
         }
-        m->ol_flags |= prm.rewritten_flag;
         if (p.frames)
           merged += p.frames - 1u;
         else
@@ -293,12 +296,12 @@ uint16_t decode_burst_v2(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) noex
         continue;
       }
       rte_mbuf* o = spare.take(st.pool);
-      if (!o || !fill(o, f.hdr, f.hdr_len, f.data, f.len, st.pool, spare)) {
+      if (!o ||
+          !fill(o, f.hdr, f.hdr_len, f.data, f.len, st.pool, spare, st.params.rewritten_flag)) {
         if (o) rte_pktmbuf_free(o);
         env.drop(DropReason::kNoMbuf, 1);
         continue;
       }
-      o->ol_flags |= st.params.rewritten_flag;
       bytes_out += o->pkt_len;
       out[nout++] = o;
     }

@@ -35,6 +35,7 @@ void copy_match(const uint8_t* out, uint64_t cur, const History& hist, uint64_t 
     dst += n;
     src += n;
     len -= n;
+    if (len == 0) return;
   }
   const uint8_t* from = out + (src - cur);
   if (static_cast<size_t>(dst - from) >= len) {

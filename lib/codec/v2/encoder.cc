@@ -21,8 +21,6 @@ constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most
 // bytes show about 162; text, records and certificates well under 150).
 constexpr unsigned kRandomDistinct = 150;
 constexpr uint32_t kMinHuffman = 64;
-constexpr unsigned kRandomSymbols =
-    240;  // literal values above which no Huffman code is tried  // literals below this go raw
 constexpr uint16_t kPoorFrames = 4;  // badly coded frames in a row before a flow goes transient
 constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
 
@@ -183,8 +181,9 @@ void Encoder::emit_literals(const uint8_t* d, uint32_t from, uint32_t to) noexce
 bool Encoder::within_rules(uint32_t region) const noexcept {
   const Level& lv = cfg_.level;
   const Region& r = regions_[region & region_mask_];
-  if (avoid_.n) [[unlikely]] {
-    if (avoid_.has(r.packet)) return false;
+  if (avoid_.n || avoid_.many) [[unlikely]] {
+    // Sets too large to know: assume they meet.
+    if (avoid_.many || r.ancestors.many || avoid_.has(r.packet)) return false;
     for (uint8_t k = 0; k < r.ancestors.n; ++k)
       if (avoid_.has(r.ancestors.id[k])) return false;
   }
@@ -474,8 +473,9 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
         fs->has_context = 1;
         fs->context_packets = 1;
         fs->context_packet = serial_;
-        fs->context_ancestors = cur_.ancestors;
-        fs->context_ancestors.add(serial_);
+        fs->context_ancestors = Ancestors{};
+        fs->context_ancestors.add(serial_);  // its own packet first: never dropped as "many"
+        fs->context_ancestors.merge(cur_.ancestors);
         fs->since_refresh = 0;
       } else {  // the same context again, in another packet
         fs->window.push(read_fields(f.data, layout), serial_);
@@ -645,6 +645,12 @@ bool Encoder::split_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept
     open_packet();
   }
   open_.frames = 1;  // the last part completes it
+  // The frame is lost with any of its parts: the earlier ones are its
+  // ancestors, the last (open) packet its own.
+  Region& reg = regions_[id & region_mask_];
+  for (uint32_t s = reg.packet; s != serial_; ++s)
+    reg.ancestors.add(s);
+  reg.packet = serial_;
   ++counters_.split;
   counters_.raw_bytes += f.len;
   if (fs) {  // the flow's context is untouched: the frame went whole

@@ -36,7 +36,7 @@ namespace deltaplane::codec::v2 {
 // What a --codec-level sets: how far a packet may reach back and how hard
 // the encoder looks (docs/performance.md has bytes against speed per level).
 inline constexpr uint8_t kNoAncestorLimit = 255;
-inline constexpr unsigned kTrackedAncestors = 4;  // max_ancestors above this: no limit
+inline constexpr unsigned kTrackedAncestors = 8;  // max_ancestors above this: no limit
 
 struct Level {
   uint8_t max_ancestors = 2;       // frames of other packets one frame may depend on (see above)

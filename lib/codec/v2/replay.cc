@@ -157,7 +157,8 @@ ReplayResult replay(const Trace& t, const ReplayOptions& o) {
         continue;
       }
       const std::vector<uint8_t>* want = k < p.frames.size() ? &t.frames[p.frames[k]] : nullptr;
-      if (!want || want->size() != f.size() || std::memcmp(want->data(), f.hdr, f.hdr_len) != 0 ||
+      if (!want || want->size() != f.size() ||
+          (f.hdr_len && std::memcmp(want->data(), f.hdr, f.hdr_len) != 0) ||
           std::memcmp(want->data() + f.hdr_len, f.data, f.len) != 0) {
         ++r.altered;
         continue;

@@ -796,16 +796,10 @@ TEST(V2Codec, SingleLossesCostOnlyDependents) {
 // (a new context goes out in context_packets = 2 packets before it is
 // used), and all the frames lost beyond the packet's own, context ones
 // included, stay within max_ancestors per lost frame (encoder.hh).
-//
-// Today, at level 2, a flow whose first context copy is lost can lose the
-// second too: that copy's header bytes copy from frames of its own packet
-// that depend on the lost one, so its header is not intact and no context
-// is set; the flow's compressed frames then fail (missing_context) until
-// its next refresh. Measured (every third packet of the 6000-frame mix
-// lost alone): level 1 none; level 2 18 frames (e.g. packet 19 lost: flow
-// slot 159's second copy, in packet 57, copies from frames of packet 57
-// that depend on packet 19 and fails; its 16 later frames all fail).
-TEST(V2Codec, BugOneLostPacketCostsFlowContexts) {
+// (It failed at level 2 while a frame split over several packets counted
+// only its first as an ancestor: a second context copy could copy from it
+// and be lost with a later part.)
+TEST(V2Codec, OneLostPacketNeverCostsAFlowContext) {
   for (unsigned level = 1; level <= kMaxLevel; ++level) {
     if (level_params(level).max_ancestors > kTrackedAncestors) continue;
     const SingleLosses& s = single_losses_at(level);
