@@ -149,6 +149,23 @@ int cmd_drops(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   return 0;
 }
 
+// Every codec counter (stats/counters.hh) since reset, for the bytes saved
+// per coding path (deltaplane-ctl codec). All zero when no codec engine runs.
+int cmd_codec(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
+  if (!no_params(params, d)) return 0;
+  const stats::CodecSnapshot c = f.snapshot_since_reset().codec;
+  rte_tel_data_start_dict(d);
+  add_u64(d, "active", c.active);
+  add_u64(d, "wire_format", c.version);
+#define DELTAPLANE_X(name, help) add_u64(d, #name, c.name);
+  DELTAPLANE_CODEC_COUNTERS(DELTAPLANE_X)
+#undef DELTAPLANE_X
+  add_u64(d, "enc_flows", c.enc_flows);
+  add_u64(d, "dec_flows", c.dec_flows);
+  add_u64(d, "flow_capacity", c.flow_capacity);
+  return 0;
+}
+
 int cmd_ports(engines::Dataplane& f, std::string_view params, rte_tel_data* d) {
   if (!no_params(params, d)) return 0;
   stats::Snapshot s = f.snapshot_since_reset();
@@ -369,6 +386,8 @@ constexpr Command kCommands[] = {
     {"/deltaplane/mempools", dispatch<cmd_mempools>, "Mempool size and in-use. No parameters."},
     {"/deltaplane/rings", dispatch<cmd_rings>, "Inter-stage rings. No parameters."},
     {"/deltaplane/flows", dispatch<cmd_flows>, "Flow tables. No parameters."},
+    {"/deltaplane/codec", dispatch<cmd_codec>,
+     "Codec counters since reset (bytes per coding path). No parameters."},
     {"/deltaplane/latency", dispatch<cmd_latency>, "Latency percentiles. No parameters."},
     {"/deltaplane/control", dispatch<cmd_control>,
      // DPDK refuses help texts of 128 bytes or more.

@@ -12,7 +12,7 @@ import tempfile
 import unittest
 
 import dptest
-from test_telemetry import Tel, runtime_dir
+from test_telemetry import CTL, Tel, runtime_dir
 
 GEN = dptest.SRC / "tools" / "gen_traffic.py"
 TUNNEL_PORT = 56855
@@ -268,6 +268,21 @@ class Gateways(unittest.TestCase):
                         raise AssertionError(f"a gateway exited early: {p.communicate()[1][-2000:]}")
                 return all(lan_done(g) for g in socks)
             dptest.wait_until(done, timeout=60, what="each LAN's frames across the WAN")
+            # Telemetry and deltaplane-ctl show what the codec did, per path.
+            for g, (_, rx, tx) in lan.items():
+                with Tel(socks[g]) as t:
+                    c = t.value("/deltaplane/codec")
+                self.assertEqual((c["active"], c["wire_format"]), (1, 2), c)
+                self.assertEqual((c["enc_frames"], c["v2_dec_frames"]), (rx, tx), c)
+                self.assertLess(c["enc_bytes_out"], c["enc_bytes_in"] / 2, c)  # slow records
+                self.assertGreater(c["v2_hdr_compressed"], 0, c)
+                view = subprocess.run([sys.executable, str(CTL), "-s", socks[g], "codec"],
+                                      capture_output=True, text=True, timeout=30)
+                self.assertEqual(view.returncode, 0, view.stderr)
+                self.assertIn("headers against flow context", view.stdout)
+                self.assertIn(f"encoder: {rx} frames", view.stdout)
+                if g == "A":
+                    print(f"deltaplane-ctl codec, gateway A:\n{view.stdout}")
             for g, p in (("B", b), ("A", a)):
                 with Tel(socks[g]) as t:
                     t.value("/deltaplane/control,shutdown")

@@ -36,7 +36,7 @@ CTL = dptest.SRC / "tools" / "deltaplane-ctl"
 EXPORTER = dptest.SRC / "tools" / "deltaplane-exporter"
 VDEVS = ["net_null0", "net_null1"]
 COMMANDS = ["info", "config", "stats", "ports", "lcores", "drops", "mempools", "rings", "flows",
-            "latency"]
+            "latency", "codec"]
 STATS_LINE = "---- deltaplane stats"
 
 _seq = [0]
@@ -231,6 +231,9 @@ FIELDS = {
                           "merged": U64, "split": U64, "state": str},
     "/deltaplane/rings": {"model": str},
     "/deltaplane/flows": {"flow_tables": U64},
+    "/deltaplane/codec": {"active": U64, "wire_format": U64, "enc_frames": U64,
+                          "enc_bytes_in": U64, "enc_bytes_out": U64, "v2_packets": U64,
+                          "v2_match_bytes": U64, "dec_frames": U64, "enc_flows": U64},
 }
 PORT_FIELDS = {"name": str, "socket": int, "link": str, "link_speed_mbps": U64, "rx_packets": U64,
                "rx_bytes": U64, "tx_packets": U64, "tx_bytes": U64, "hw_imissed": U64,
@@ -312,6 +315,8 @@ class ReadOnlyTelemetry(unittest.TestCase):
             self.assertEqual(v, {"model": "rtc"})
         elif cmd == "/deltaplane/flows":
             self.assertEqual(v["flow_tables"], 0)  # io engine: no codec tables
+        elif cmd == "/deltaplane/codec":
+            self.assertEqual((v["active"], v["enc_frames"], v["dec_frames"]), (0, 0, 0))
 
     # ---- every command, raw socket and deltaplane-ctl ----
 
