@@ -10,42 +10,26 @@
 #include "packet/validate.hh"
 
 namespace deltaplane::codec::v2 {
+
+uint32_t FlowSlots::slot_of(const packet::FlowKey& k, bool& fresh) {
+  fresh = false;
+  if (k.ip_version == 0) return kNoFlow;
+  auto it = map_.find(k);
+  if (it != map_.end()) return it->second;
+  fresh = true;
+  uint32_t s;
+  if (map_.size() < keys_.size()) {
+    s = static_cast<uint32_t>(map_.size());
+  } else {
+    s = hand_++ % static_cast<uint32_t>(keys_.size());
+    map_.erase(keys_[s]);
+  }
+  keys_[s] = k;
+  map_.emplace(k, s);
+  return s;
+}
+
 namespace {
-
-struct KeyHash {
-  size_t operator()(const packet::FlowKey& k) const noexcept {
-    return static_cast<size_t>(packet::flow_hash(k));
-  }
-};
-
-// Slots for flows as the engines' bounded table gives them: a new flow takes
-// a free slot, or the next one round the clock when all are taken.
-class Flows {
- public:
-  explicit Flows(uint32_t capacity) : keys_(capacity) {}
-  uint32_t slot_of(const packet::FlowKey& k, bool& fresh) {
-    fresh = false;
-    if (k.ip_version == 0) return kNoFlow;
-    auto it = map_.find(k);
-    if (it != map_.end()) return it->second;
-    fresh = true;
-    uint32_t s;
-    if (map_.size() < keys_.size()) {
-      s = static_cast<uint32_t>(map_.size());
-    } else {
-      s = hand_++ % static_cast<uint32_t>(keys_.size());
-      map_.erase(keys_[s]);
-    }
-    keys_[s] = k;
-    map_.emplace(k, s);
-    return s;
-  }
-
- private:
-  std::vector<packet::FlowKey> keys_;
-  std::unordered_map<packet::FlowKey, uint32_t, KeyHash> map_;
-  uint32_t hand_ = 0;
-};
 
 struct InFlight {
   std::vector<uint8_t> payload;
@@ -136,7 +120,7 @@ ReplayResult replay(const Trace& t, const ReplayOptions& o) {
   ReplayResult r;
   Encoder enc(o.encoder);
   Decoder dec(o.decoder);
-  Flows flows(o.encoder.contexts);
+  FlowSlots flows(o.encoder.contexts);
   std::mt19937_64 rng(o.wan.seed);
   std::uniform_real_distribution<double> u(0, 1);
   std::vector<uint8_t> delivered(t.frames.size(), 0);

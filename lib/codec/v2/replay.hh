@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "codec/v2/decoder.hh"
@@ -29,6 +30,25 @@ struct Trace {
   enum class Links { kAsNetPcap, kConvert };
   std::string load(const std::string& path, Links links = Links::kAsNetPcap);
   void add(std::span<const uint8_t> frame);  // validates; skipped when dropped
+};
+
+// Slots for flows as the engines' bounded table gives them: a new flow takes
+// a free slot, or the next one round the clock when all are taken (`fresh`:
+// the flow is new to its slot).
+class FlowSlots {
+ public:
+  explicit FlowSlots(uint32_t capacity) : keys_(capacity) {}
+  uint32_t slot_of(const packet::FlowKey& k, bool& fresh);
+
+ private:
+  struct Hash {
+    size_t operator()(const packet::FlowKey& k) const noexcept {
+      return static_cast<size_t>(packet::flow_hash(k));
+    }
+  };
+  std::vector<packet::FlowKey> keys_;
+  std::unordered_map<packet::FlowKey, uint32_t, Hash> map_;
+  uint32_t hand_ = 0;
 };
 
 struct Wan {

@@ -120,37 +120,6 @@ std::string describe(const ReplayResult& r) {
 
 // ---- a direct harness: encoder and decoder driven here, not by replay() ----
 
-// Flow slots as the engines' bounded table hands them out (as replay does).
-class FlowSlots {
- public:
-  explicit FlowSlots(uint32_t capacity) : keys_(capacity) {}
-  uint32_t slot_of(const packet::FlowKey& k, bool& fresh) {
-    fresh = false;
-    if (k.ip_version == 0) return kNoFlow;
-    auto it = map_.find(k);
-    if (it != map_.end()) return it->second;
-    fresh = true;
-    uint32_t s;
-    if (map_.size() < keys_.size()) {
-      s = static_cast<uint32_t>(map_.size());
-    } else {
-      s = hand_++ % static_cast<uint32_t>(keys_.size());
-      map_.erase(keys_[s]);
-    }
-    keys_[s] = k;
-    map_.emplace(k, s);
-    return s;
-  }
-
- private:
-  struct Hash {
-    size_t operator()(const packet::FlowKey& k) const { return packet::flow_hash(k); }
-  };
-  std::vector<packet::FlowKey> keys_;
-  std::unordered_map<packet::FlowKey, uint32_t, Hash> map_;
-  uint32_t hand_ = 0;
-};
-
 // Tunnel payloads of a trace and the trace frames each one restores.
 struct Encoded {
   std::vector<Bytes> packets;
