@@ -51,8 +51,12 @@ def main():
     src, out, stamp = sys.argv[1:4]
     os.makedirs(out, exist_ok=True)
     count = 0
-    for name in sorted(os.listdir(src)):
-        blob = open(os.path.join(src, name), "rb").read()
+    # The captures of the folder and of its subfolders (pcaps/real).
+    paths = sorted(os.path.join(d, n) for d, _, names in os.walk(src) for n in names
+                   if n.endswith((".pcap", ".pcapng")))
+    for path in paths:
+        name = os.path.relpath(path, src).replace(os.sep, "_")
+        blob = open(path, "rb").read()
         frames = pcapng_frames(blob) if blob[:4] == b"\x0a\x0d\x0d\x0a" else pcap_frames(blob)
         seen = set()
         for frame in frames:

@@ -13,6 +13,7 @@
 namespace {
 
 using namespace deltaplane::packet;
+using deltaplane::SimdLevel;
 
 [[noreturn]] void mismatch(const char* who, size_t i, Verdict a, Verdict b) {
   std::fprintf(stderr, "packet_fuzz: %s frame %zu: reference %s vs %s\n", who, i,
