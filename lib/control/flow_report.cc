@@ -29,6 +29,7 @@ std::string format_key(const packet::FlowKey& k) {
 
 FlowReport flow_report(const engines::Dataplane& dp, size_t top_n) {
   FlowReport r;
+  const auto hold = dp.hold_codec_state();
   for (const auto& s : dp.lcores().slots()) {
     if (!s.env || !s.env->codec) continue;
     const engines::CodecLcoreState& st = *s.env->codec;

@@ -95,6 +95,11 @@ struct CodecLcoreState {
                   const std::vector<uint16_t>& encode_ports = {0});
   ~CodecLcoreState();
 
+  // Which halves were built (both wire formats encode over enc_table; a
+  // wire format 2 decoder keeps no table of its own).
+  bool encodes() const noexcept { return enc_table != nullptr; }
+  bool decodes() const noexcept { return dec_table != nullptr || v2_decoder != nullptr; }
+
   CodecParams params;
   stats::CodecCounters counters;
   uint16_t ip_id = 0;

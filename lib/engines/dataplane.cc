@@ -41,7 +41,10 @@ Dataplane::~Dataplane() {
 void Dataplane::start() {
   if (runner_.launched()) return;
   if (!start_tsc_) start_tsc_ = rte_get_tsc_cycles();
-  set_.ensure_codec_state(cfg_, cfg_.engine);  // the console may have chosen a codec engine
+  {
+    std::lock_guard hold(codec_state_mutex_);    // telemetry may be reading it
+    set_.ensure_codec_state(cfg_, cfg_.engine);  // the console may have chosen a codec engine
+  }
   runner_.launch(cfg_.engine, cfg_.cycles);
 }
 
@@ -70,6 +73,7 @@ void Dataplane::set_burst(uint16_t burst) {
 }
 
 stats::Snapshot Dataplane::snapshot() const {
+  std::lock_guard hold(codec_state_mutex_);
   return collect(set_, ports_, pools_, elapsed(), cfg_.flow_capacity);
 }
 

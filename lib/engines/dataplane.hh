@@ -64,6 +64,11 @@ class Dataplane {
   const std::vector<PortDesc>& ports() const noexcept { return ports_; }
   std::string_view validator_name() const noexcept;
   const LcoreSet& lcores() const noexcept { return set_; }
+  // Held while reading the lcores' codec state from another thread (start()
+  // replaces it when the console switched to an engine that needs more).
+  std::unique_lock<std::mutex> hold_codec_state() const {
+    return std::unique_lock(codec_state_mutex_);
+  }
 
  private:
   config::AppConfig cfg_;
@@ -76,7 +81,8 @@ class Dataplane {
   std::function<void(config::Engine)> engine_listener_;
   std::atomic<uint64_t> stats_period_us_;
   uint64_t start_tsc_ = 0;
-  mutable std::mutex baseline_mutex_;  // control plane only
+  mutable std::mutex baseline_mutex_;     // control plane only
+  mutable std::mutex codec_state_mutex_;  // control plane only (see hold_codec_state)
   stats::Snapshot baseline_;
 };
 

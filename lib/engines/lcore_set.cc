@@ -208,7 +208,7 @@ void LcoreSet::ensure_codec_state(const config::AppConfig& cfg, config::Engine e
     const bool runs_engine = s.env && (s.role == LcoreRole::kWork || s.streams->nb > 0);
     if (!runs_engine) continue;
     CodecLcoreState* have = s.env->codec;
-    if (!have || (enc && !have->enc_table) || (dec && !have->dec_table)) {
+    if (!have || (enc && !have->encodes()) || (dec && !have->decodes())) {
       // The console switched to an engine that needs the other half: both.
       const bool both = have != nullptr;
       std::erase_if(codec_, [have](const auto& c) { return c.get() == have; });

@@ -232,7 +232,9 @@ HuffmanStatus read_table(std::span<const uint8_t> in, HuffmanDecoder& d, size_t&
   }
   if (present < 2 || kraft > (1u << kMaxCodeBits)) return HuffmanStatus::bad_table;
   assign_codes(c);
-  d.entries.fill(0);
+  // A complete code (Kraft sum exactly one) fills every entry; an incomplete
+  // one leaves some as "no code" (length 0).
+  if (kraft != (1u << kMaxCodeBits)) d.entries.fill(0);
   for (unsigned s = 0; s <= max_symbol; ++s) {
     if (!c.len[s]) continue;
     const uint16_t e = static_cast<uint16_t>(s << 4 | c.len[s]);
