@@ -260,10 +260,10 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
   }
   ++counters_.packets;
   // A split frame waiting for a continuation this packet does not bring (it
-  // was lost) is given up; late packets leave it waiting.
+  // was lost) is given up (the parts received stay right in the history; the
+  // lost one's bytes are a hole already); late packets leave it waiting.
   if (s.pending.active && cur >= s.pending.start + s.pending.have &&
       !((recs[0].kind & kRecContinue) && cur == s.pending.start + s.pending.have)) {
-    add_hole(s, s.pending.start, s.pending.start + s.pending.have);
     s.pending.active = false;
     ++counters_.split_incomplete;
   }
@@ -429,10 +429,17 @@ const Decoder::Frame* Decoder::split_part(Stream& s, uint8_t kind, const uint8_t
   History& hist = s.history;
   const bool head = !(kind & kRecContinue), more = kind & kRecSplit;
   auto& pd = s.pending;
+  // A part's bytes are raw and its packet's CRC-32C verified: they are the
+  // history's bytes whatever becomes of the frame (the encoder lets later
+  // frames copy from a part as depending on that part's packet alone).
   if (head) {
     pd = {true, cur, len, 0, crc};
-  } else if (!pd.active) {  // the head was lost (or this is a duplicate): no frame
-    if (cur + n > hist.end() || !s.valid.all(cur, cur + n)) add_hole(s, cur, cur + n);
+  } else if (!pd.active || cur != pd.start + pd.have) {
+    // The head or a part before this one was lost, or this is a late copy:
+    // no frame, but the bytes are right.
+    std::memcpy(hist.at(cur), body, n);
+    hist.commit(cur, n);
+    fill_hole(s, cur, cur + n);
     cur += n;
     if (cur > hist.end()) hist.set_end(cur);
     if (more) return nullptr;
@@ -449,6 +456,7 @@ const Decoder::Frame* Decoder::split_part(Stream& s, uint8_t kind, const uint8_t
   }
   std::memcpy(hist.at(cur), body, n);
   hist.commit(cur, n);
+  fill_hole(s, cur, cur + n);
   pd.have += n;
   cur += n;
   if (cur > hist.end()) hist.set_end(cur);

@@ -604,25 +604,36 @@ bool Encoder::split_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept
   const bool random = distinct_bytes(f.data + f.len / 2, f.len / 2) > kRandomDistinct;
   if (random && cost > credit_ && !f.must_tunnel) return false;
   if (random) credit_ -= cost;
-  const uint64_t start = history_.append(f.data, f.len);
-  const uint32_t id = next_region_++;
-  regions_[id & region_mask_] = Region{start, start + f.len, id, serial_, {}, 0};
-  // Its anchors indexed, as code_bytes would: a later frame finds it.
-  const uint8_t* d = history_.at(start);
-  const uint32_t sample_mask = (1u << cfg_.level.sample_log) - 1;
-  for (uint32_t i = 0; i + kMinMatch <= f.len; ++i) {
-    const uint32_t v = load32(d + i), hv = v * 2654435761u;
-    if (((hv >> 8) & sample_mask) == 0)
-      index_[hv >> (32 - cfg_.level.hash_bits)] = {static_cast<uint32_t>(start + i), id, v};
-  }
   // Each part fills its packet: room less the packet header, the record
   // header and the literal count.
+  auto part_len = [&](bool head, uint32_t done) {
+    const size_t hdr = head ? 1 + varint_size(f.len) + 4 + 3 : 1 + 3;
+    return static_cast<uint32_t>(std::min<size_t>(f.len - done, room - hdr));
+  };
+  // Each part is a region of its own, in the packet that carries it: its
+  // bytes are raw, so the decoder holds them right whenever that one packet
+  // arrives, whatever became of the others (the frame itself needs all).
+  // Its anchors are indexed, as code_bytes would: a later frame finds it.
+  const uint64_t start = history_.append(f.data, f.len);
+  const uint8_t* d = history_.at(start);
+  const uint32_t sample_mask = (1u << cfg_.level.sample_log) - 1;
+  uint32_t part_serial = serial_;
+  for (uint32_t done = 0; done < f.len; ++part_serial) {
+    const uint32_t k = part_len(done == 0, done);
+    const uint32_t id = next_region_++;
+    regions_[id & region_mask_] = Region{start + done, start + done + k, id, part_serial, {}, 0};
+    for (uint32_t i = done; i < done + k && i + kMinMatch <= f.len; ++i) {
+      const uint32_t v = load32(d + i), hv = v * 2654435761u;
+      if (((hv >> 8) & sample_mask) == 0)
+        index_[hv >> (32 - cfg_.level.hash_bits)] = {static_cast<uint32_t>(start + i), id, v};
+    }
+    done += k;
+  }
   uint32_t done = 0;
   for (bool head = true;; head = false) {
     uint8_t* o = arena_.data() + open_.offset + open_.size;
     uint8_t* const r = o;
-    const size_t hdr = head ? 1 + varint_size(f.len) + 4 + 3 : 1 + 3;
-    const uint32_t k = static_cast<uint32_t>(std::min<size_t>(f.len - done, room - hdr));
+    const uint32_t k = part_len(head, done);
     const bool more = done + k < f.len;
     if (head) {
       *o++ = static_cast<uint8_t>(HeaderMode::kWhole) | kRecRaw | kRecSplit;
@@ -645,12 +656,6 @@ bool Encoder::split_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept
     open_packet();
   }
   open_.frames = 1;  // the last part completes it
-  // The frame is lost with any of its parts: the earlier ones are its
-  // ancestors, the last (open) packet its own.
-  Region& reg = regions_[id & region_mask_];
-  for (uint32_t s = reg.packet; s != serial_; ++s)
-    reg.ancestors.add(s);
-  reg.packet = serial_;
   ++counters_.split;
   counters_.raw_bytes += f.len;
   if (fs) {  // the flow's context is untouched: the frame went whole
