@@ -14,7 +14,7 @@ the codec library alone per capture (dp-codec-bench, best of 3). Bytes against
 speed for each --codec-level, and a loss experiment: collateral loss through a
 simulated WAN at 0.1, 1 and 5% loss (dp-codec-bench, 10 seeds).
 
-  bench/codec_v2.py [--out docs/bench] [--seconds 3] [--skip-speed]
+  bench/codec_v2.py [--out docs/bench] [--seconds 3] [--rounds 3] [--skip-speed | --speed-only]
 Writes codec-v2.json, codec-v2.md and codec-v2-levels.png.
 """
 import argparse
@@ -108,8 +108,7 @@ def engine_speed(mix, enc_mix, engine, version, mtu, seconds):
         "--port-topology", "paired"]
     out = system_bench.run_for(cmd, seconds + 60)
     # Port 0 replays the capture: its RX rate in frames (or tunnel packets)/s.
-    rx = [float(x.split()[3]) * 1e6 for x in out.splitlines()
-          if x.strip().startswith("0 ") and len(x.split()) > 4][1:]
+    rx = system_bench.deltaplane_rates(out, port=0)[1:]
     return statistics.median(rx) if rx else float("nan")
 
 
@@ -142,7 +141,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench"))
     ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3, help="speed runs per setting, alternating")
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="keep the bytes of an earlier --out codec-v2.json, measure speed again")
     a = ap.parse_args()
     dptest.require_captures = lambda: None
     if not (dptest.SHARED / "pcaps").is_dir():
@@ -152,9 +154,14 @@ def main():
            "argv": sys.argv}
     totals = {}
     mix_frames = []
+    if a.speed_only:
+        doc = json.loads((pathlib.Path(a.out) / "codec-v2.json").read_text())
+        doc["argv"] = sys.argv
     for src in captures():
         valid, frames = validated(src, tmp)
         mix_frames += frames
+        if a.speed_only:
+            continue
         raw = sum(len(f) for f in frames)
         row = {"capture": str(src.relative_to(dptest.SHARED / "pcaps")), "frames": len(frames),
                "bytes": raw, "deflate_per_packet": deflate_per_packet(frames),
@@ -176,37 +183,17 @@ def main():
             f"v2 {pct(row['v2_9000']['wire_bytes']):5.1f}% (9000) {pct(row['v2_1500']['wire_bytes']):5.1f}% (1500) "
             f"DEFLATE/pkt {pct(row['deflate_per_packet']):5.1f}% stream {pct(row['deflate_stream']):5.1f}% "
             f"lossless {all(row[k]['lossless'] for k in row if k.startswith('v'))}")
-    doc["totals"] = totals
     mix = tmp / "mix.pcap"
     dptest.write_pcap(mix, mix_frames)
-
-    files = captures()
-    doc["library"] = {str(mtu): {str(level): library(files, mtu, level)["total"] for level in (1, 2, 3)}
-                      for mtu in (1500, 9000)}
-    doc["loss"] = {str(mtu): loss_experiment(files, mtu) for mtu in (1500, 9000)}
+    if not a.speed_only:
+        doc["totals"] = totals
+        files = captures()
+        doc["library"] = {str(mtu): {str(level): library(files, mtu, level)["total"]
+                                     for level in (1, 2, 3)} for mtu in (1500, 9000)}
+        doc["loss"] = {str(mtu): loss_experiment(files, mtu) for mtu in (1500, 9000)}
 
     if not a.skip_speed:
-        doc["speed"] = {}
-        raw = sum(len(f) for f in mix_frames)
-        for version in (1, 2):
-            for mtu in (1500, 9000):
-                enc_mix = tmp / f"enc-mix-{version}-{mtu}.pcap"
-                run_ok([f"net_pcap0,rx_pcap={mix},tx_pcap={enc_mix}"],
-                       ["--fwd", "encode", "--codec", str(version), "--mtu", str(mtu), "--quiet",
-                        "--max-frame", "65535", "--mbuf-size", "10240"] +
-                       dptest.stop_after(len(mix_frames), 5), "encode mix")
-                wire = dptest.read_frames(enc_mix)[1]
-                e_fps = engine_speed(mix, enc_mix, "encode", version, mtu, a.seconds)
-                d_pps = engine_speed(mix, enc_mix, "decode", version, mtu, a.seconds)
-                # The decoder's input is tunnel packets: per original frame,
-                # scale by frames per packet.
-                d_fps = d_pps * len(mix_frames) / len(wire) if wire else float("nan")
-                s = {"encode_mfps": e_fps / 1e6, "encode_gbps": e_fps * raw * 8 / len(mix_frames) / 1e9,
-                     "decode_mfps": d_fps / 1e6, "decode_gbps": d_fps * raw * 8 / len(mix_frames) / 1e9}
-                doc["speed"][f"v{version}_{mtu}"] = s
-                log(f"speed v{version} mtu {mtu}: encode {s['encode_mfps']:.2f} Mfps "
-                    f"({s['encode_gbps']:.2f} Gbit/s), decode {s['decode_mfps']:.2f} Mfps "
-                    f"({s['decode_gbps']:.2f} Gbit/s) of original frames")
+        doc["speed"] = speed(mix, mix_frames, tmp, a.seconds, a.rounds)
 
     out = pathlib.Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -214,6 +201,45 @@ def main():
     write_markdown(doc, out / "codec-v2.md")
     plot_levels(doc, out / "codec-v2-levels.png")
     log(f"wrote {out}/codec-v2.{{json,md}} and codec-v2-levels.png")
+
+
+def speed(mix, mix_frames, tmp, seconds, rounds):
+    """Encode and decode engines on the validated mix, every setting once per
+    round, alternating; median and min-max of the rounds, in original frames."""
+    raw = sum(len(f) for f in mix_frames)
+    settings = [(v, mtu) for v in (1, 2) for mtu in (1500, 9000)]
+    wire = {}
+    for version, mtu in settings:
+        enc_mix = tmp / f"enc-mix-{version}-{mtu}.pcap"
+        run_ok([f"net_pcap0,rx_pcap={mix},tx_pcap={enc_mix}"],
+               ["--fwd", "encode", "--codec", str(version), "--mtu", str(mtu), "--quiet",
+                "--max-frame", "65535", "--mbuf-size", "10240"] +
+               dptest.stop_after(len(mix_frames), 5), "encode mix")
+        wire[(version, mtu)] = (enc_mix, len(dptest.read_frames(enc_mix)[1]))
+    runs = {s: {"encode": [], "decode": []} for s in settings}
+    for _ in range(rounds):
+        for version, mtu in settings:
+            enc_mix, packets = wire[(version, mtu)]
+            runs[(version, mtu)]["encode"].append(
+                engine_speed(mix, enc_mix, "encode", version, mtu, seconds))
+            # The decoder's input is tunnel packets: scaled by frames per packet.
+            runs[(version, mtu)]["decode"].append(
+                engine_speed(mix, enc_mix, "decode", version, mtu, seconds) *
+                len(mix_frames) / max(1, packets))
+    out = {}
+    for version, mtu in settings:
+        s = {}
+        for what in ("encode", "decode"):
+            fps = runs[(version, mtu)][what]
+            s[f"{what}_mfps"] = statistics.median(fps) / 1e6
+            s[f"{what}_mfps_min"], s[f"{what}_mfps_max"] = min(fps) / 1e6, max(fps) / 1e6
+            s[f"{what}_gbps"] = s[f"{what}_mfps"] * 1e6 * raw * 8 / len(mix_frames) / 1e9
+            s[f"{what}_runs_fps"] = fps
+        out[f"v{version}_{mtu}"] = s
+        log(f"speed v{version} mtu {mtu}: encode {s['encode_mfps']:.3f} Mfps "
+            f"({s['encode_gbps']:.2f} Gbit/s), decode {s['decode_mfps']:.3f} Mfps "
+            f"({s['decode_gbps']:.2f} Gbit/s) of original frames")
+    return out
 
 
 def write_markdown(doc, path):
@@ -242,13 +268,16 @@ def write_markdown(doc, path):
             lines.append(f"| {mtu} | {float(loss):.1%} | {r['lost_on_wire']} | {r['collateral']} | "
                          f"{r['ratio']:.2f}x | {r['altered']} |")
     if "speed" in doc:
-        lines += ["", "Engines on one core, replaying the validated mix (original frames):", "",
+        lines += ["", "Engines on one core, replaying the validated mix (original frames; "
+                  "median and min-max of the rounds, settings alternating):", "",
                   "| codec | MTU | encode Mfps | encode Gbit/s | decode Mfps | decode Gbit/s |",
                   "|---|---|---:|---:|---:|---:|"]
         for k, s in doc["speed"].items():
             v, mtu = k.split("_")
-            lines.append(f"| {v} | {mtu} | {s['encode_mfps']:.2f} | {s['encode_gbps']:.2f} | "
-                         f"{s['decode_mfps']:.2f} | {s['decode_gbps']:.2f} |")
+            lines.append(f"| {v} | {mtu} | {s['encode_mfps']:.3f} ({s['encode_mfps_min']:.3f}-"
+                         f"{s['encode_mfps_max']:.3f}) | {s['encode_gbps']:.2f} | "
+                         f"{s['decode_mfps']:.3f} ({s['decode_mfps_min']:.3f}-"
+                         f"{s['decode_mfps_max']:.3f}) | {s['decode_gbps']:.2f} |")
     path.write_text("\n".join(lines) + "\n")
 
 

@@ -84,8 +84,9 @@ def testpmd_rates(out, what="Rx"):
     return rates
 
 
-def deltaplane_rates(out, column=2):
-    """Per-period sum over ports of the rx-Mpps (column 2) or tx-Mpps (3) column."""
+def deltaplane_rates(out, column=2, port=None):
+    """Per-period sum over ports (or of one port) of the rx-Mpps (column 2) or
+    tx-Mpps (3) column, in packets/s."""
     rates, cur = [], None
     for line in out.splitlines():
         if line.startswith("---- deltaplane stats"):
@@ -99,7 +100,7 @@ def deltaplane_rates(out, column=2):
             # (builds before the name column lack it)
             m = re.match(r"^\s+(\d+)\s+(?:\S+\s+)?\d+\s+\d+\s+([\d.]+)\s+([\d.]+)\s+[\d.]+"
                          r"\s+[\d.]+\s+\d+\s*$", line)
-            if m:
+            if m and (port is None or int(m.group(1)) == port):
                 cur += float(m.group(column)) * 1e6
     return rates
 

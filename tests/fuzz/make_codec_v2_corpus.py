@@ -91,7 +91,8 @@ def v2_packet(frames, hpos, history_log=18):
             b += bytes([v & 0x7F | 0x80])
             v >>= 7
         return b + bytes([v])
-    recs = b"".join(bytes([8]) + varint(len(f)) + struct.pack("!I", crc32c(f)) + varint(len(f)) + f
+    # kind, len, CRC-32C, the bytes (a raw record has no body_len).
+    recs = b"".join(bytes([8]) + varint(len(f)) + struct.pack("!I", crc32c(f)) + f
                     for f in frames)
     flags = (history_log - 16) << 4
     head = struct.pack("!HBBHIBB", 0x4450, 2, flags, 1, hpos, len(frames), 0)

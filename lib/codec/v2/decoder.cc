@@ -125,7 +125,9 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
       return;
     }
     rc.kind = *p++;
-    if ((rc.kind & ~kRecKnownBits) != 0 || (rc.kind & kModeMask) == 3) {
+    const uint8_t flags = rc.kind & ~kRecGenMask;
+    if ((flags & ~kRecKnownBits) != 0 || (flags & kModeMask) == 3 ||
+        ((rc.kind & kRecGenMask) && (flags & kModeMask) == 0)) {
       r.status = Status::bad_flags;
       return;
     }
@@ -165,11 +167,11 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
     rc.crc = get_be32(p);
     p += 4;
     if (rc.mode() != HeaderMode::kWhole) {
-      if (!get_varint(p, end, rc.ctx) || p == end) {
+      if (!get_varint(p, end, rc.ctx)) {
         r.status = Status::truncated;
         return;
       }
-      rc.gen = *p++;
+      rc.gen = rc.kind >> kRecGenShift;
     }
     if (rc.mode() == HeaderMode::kCompressed) {
       rc.fields = p;
@@ -180,8 +182,14 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
       }
       p += rc.fields_len;
     }
-    uint32_t body = 0;
-    if (!get_varint(p, end, body) || static_cast<size_t>(end - p) < body) {
+    // A raw record's body is its `len` bytes; a split one says how many of
+    // them this part holds, a coded one how long its sequences are.
+    uint32_t body = rc.len;
+    if ((!(rc.kind & kRecRaw) || (rc.kind & kRecSplit)) && !get_varint(p, end, body)) {
+      r.status = Status::truncated;
+      return;
+    }
+    if (static_cast<size_t>(end - p) < body) {
       r.status = Status::truncated;
       return;
     }

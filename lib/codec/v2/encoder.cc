@@ -376,8 +376,8 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
   put_be32(o, crc32c(f.data, f.len));
   o += 4;
   if (mode != HeaderMode::kWhole) {
+    kind |= static_cast<uint8_t>((fs->gen << kRecGenShift) & kRecGenMask);
     o = put_varint(o, f.flow);
-    *o++ = fs->gen;
   }
   if (compressed) {
     const size_t fields = encode_fields(f.data, f.len, layout, fs->window, serial_,
@@ -389,9 +389,8 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
   const size_t left = cap - static_cast<size_t>(o - rec);
   const uint8_t* bytes = f.data + coded_from;
   if (transient) {
-    if (varint_size(n) + n > left) return false;
-    kind |= kRecTransient | kRecRaw;
-    o = put_varint(o, n);
+    if (n > left) return false;
+    kind |= kRecTransient | kRecRaw;  // raw: the body is `len` bytes, no body_len
     std::memcpy(o, bytes, n);
     o += n;
     ++counters_.transient;
@@ -423,9 +422,8 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
       counters_.match_bytes = matched_before;
       counters_.aligned_bytes = aligned_before;
       drop_sources();
-      if (varint_size(n) + n > left) return false;
+      if (n > left) return false;
       kind |= kRecRaw;
-      o = put_varint(o, n);
       std::memcpy(o, bytes, n);
       o += n;
       counters_.raw_bytes += n;

@@ -88,6 +88,10 @@ inline constexpr uint8_t kRecSplit = 16;
 inline constexpr uint8_t kRecContinue = 32;
 inline constexpr uint8_t kRecKnownBits =
     kModeMask | kRecTransient | kRecRaw | kRecSplit | kRecContinue;
+// Bits 6-7 of a mode 1 or 2 record: its context's generation, modulo 4 (a
+// context the decoder holds from 4 generations back fails the frame's CRC).
+inline constexpr unsigned kRecGenShift = 6;
+inline constexpr uint8_t kRecGenMask = 0xc0;
 
 // Unsigned LEB128, at most 5 bytes (values below 2^32).
 inline size_t varint_size(uint32_t v) noexcept {

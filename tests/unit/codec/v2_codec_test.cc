@@ -256,11 +256,13 @@ WireMap map_wire(const std::vector<Bytes>& packets) {
       }
       if (!get_varint(q, e, len) || e - q < 4) return fail("record length", k);
       q += 4;
-      if ((kind & kModeMask) != 0 && (!get_varint(q, e, ctx) || q++ == e))
-        return fail("context", k);
+      if ((kind & kModeMask) != 0 && !get_varint(q, e, ctx)) return fail("context", k);
       if ((kind & kModeMask) == static_cast<uint8_t>(HeaderMode::kCompressed))
         q += fields_size(q, e);
-      if (!get_varint(q, e, body) || body > static_cast<size_t>(e - q)) return fail("body", k);
+      body = len;  // raw: the body is the record's bytes; split and coded: body_len
+      if (((kind & kRecRaw) == 0 || (kind & kRecSplit)) && !get_varint(q, e, body))
+        return fail("body", k);
+      if (body > static_cast<size_t>(e - q)) return fail("body", k);
       const uint8_t* const b = q;
       q += body;
       if (kind & kRecTransient) {
