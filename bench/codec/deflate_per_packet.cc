@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   std::vector<std::vector<uint8_t>> frames;
   pcap_pkthdr* h;
   const u_char* d;
-  while (pcap_next_ex(p, &h, &d) == 1) frames.emplace_back(d, d + h->caplen);
+  while (pcap_next_ex(p, &h, &d) == 1)
+    frames.emplace_back(d, d + h->caplen);
   pcap_close(p);
 
   deltaplane::codec::DeflateContext ctx(level);
@@ -60,9 +61,9 @@ int main(int argc, char** argv) {
         ob += f.size();
       }
     }
-    double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0)
-                    .count() /
-                static_cast<double>(frames.size());
+    double ns =
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+        static_cast<double>(frames.size());
     if (ns < best_ns) best_ns = ns;
     in_bytes = ib;
     out_bytes = ob;

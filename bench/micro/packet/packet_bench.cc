@@ -474,11 +474,9 @@ int main(int argc, char** argv) {
         rte_pktmbuf_pool_create("pkt_bench", 2 * deltaplane::packet::kFrames, 0, 0,
                                 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   }
-  std::printf(
-      "mix: %zu frames, %zu invalid; SIMD level %s\n", deltaplane::packet::kFrames,
-      deltaplane::packet::mix().invalid,
-      std::string(deltaplane::simd_level_name(deltaplane::best_simd_level()))
-          .c_str());
+  std::printf("mix: %zu frames, %zu invalid; SIMD level %s\n", deltaplane::packet::kFrames,
+              deltaplane::packet::mix().invalid,
+              std::string(deltaplane::simd_level_name(deltaplane::best_simd_level())).c_str());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

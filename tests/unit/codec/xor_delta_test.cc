@@ -19,8 +19,8 @@ void check_xor(const detail::Kernels& k, const Bytes& a, const Bytes& b, std::si
   Bytes want(n);
   ref::xor_delta(want.data(), a.data(), b.data(), n);
   k.xor_delta(go.data(), ga.data(), gb.data(), n);
-  ASSERT_EQ(go.bytes(n), want) << simd_level_name(k.level) << " n=" << n << " offsets " << off_a << "/"
-                               << off_b << "/" << off_out;
+  ASSERT_EQ(go.bytes(n), want) << simd_level_name(k.level) << " n=" << n << " offsets " << off_a
+                               << "/" << off_b << "/" << off_out;
   ASSERT_TRUE(go.guards_intact(n)) << simd_level_name(k.level) << " n=" << n;
   // In place, as the decoder uses it: a ^= b.
   k.xor_delta(ga.data(), ga.data(), gb.data(), n);

@@ -79,7 +79,8 @@ void check_fused(const Bytes& frame, const Bytes& key, std::mt19937_64& rng) {
         k->zero_run_decode_xor(body.data(), want.size(), kb.data(), key.size(), dec.data(), n),
         ZeroRunStatus::ok)
         << simd_level_name(k->level) << " n=" << n << " key=" << key.size();
-    ASSERT_EQ(dec.bytes(n), frame) << simd_level_name(k->level) << " n=" << n << " key=" << key.size();
+    ASSERT_EQ(dec.bytes(n), frame)
+        << simd_level_name(k->level) << " n=" << n << " key=" << key.size();
     ASSERT_TRUE(dec.guards_intact(n));
   }
 }

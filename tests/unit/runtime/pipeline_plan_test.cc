@@ -10,7 +10,8 @@ namespace {
 
 std::vector<LcoreInfo> lcores(std::initializer_list<unsigned> ids) {
   std::vector<LcoreInfo> v;
-  for (unsigned i : ids) v.push_back({i, 0});
+  for (unsigned i : ids)
+    v.push_back({i, 0});
   return v;
 }
 
