@@ -14,7 +14,8 @@ the codec library alone per capture (dp-codec-bench, best of 3). Bytes against
 speed for each --codec-level, and a loss experiment: collateral loss through a
 simulated WAN at 0.1, 1 and 5% loss (dp-codec-bench, 10 seeds).
 
-  bench/codec_v2.py [--out docs/bench] [--seconds 3] [--rounds 3] [--skip-speed | --speed-only]
+  bench/codec_v2.py [--out docs/bench] [--seconds 3] [--rounds 3]
+                    [--skip-speed | --speed-only | --library-only]
 Writes codec-v2.json, codec-v2.md and codec-v2-levels.png.
 """
 import argparse
@@ -145,6 +146,8 @@ def main():
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--speed-only", action="store_true",
                     help="keep the bytes of an earlier --out codec-v2.json, measure speed again")
+    ap.add_argument("--library-only", action="store_true",
+                    help="keep the engine results of an earlier run, measure the library again")
     a = ap.parse_args()
     dptest.require_captures = lambda: None
     if not (dptest.SHARED / "pcaps").is_dir():
@@ -154,9 +157,15 @@ def main():
            "argv": sys.argv}
     totals = {}
     mix_frames = []
-    if a.speed_only:
+    if a.speed_only or a.library_only:
         doc = json.loads((pathlib.Path(a.out) / "codec-v2.json").read_text())
         doc["argv"] = sys.argv
+    if a.library_only:
+        files = captures()
+        doc["library"] = {str(mtu): {str(level): library(files, mtu, level)["total"]
+                                     for level in (1, 2, 3)} for mtu in (1500, 9000)}
+        write_outputs(doc, pathlib.Path(a.out))
+        return
     for src in captures():
         valid, frames = validated(src, tmp)
         mix_frames += frames
@@ -195,7 +204,10 @@ def main():
     if not a.skip_speed:
         doc["speed"] = speed(mix, mix_frames, tmp, a.seconds, a.rounds)
 
-    out = pathlib.Path(a.out)
+    write_outputs(doc, pathlib.Path(a.out))
+
+
+def write_outputs(doc, out):
     out.mkdir(parents=True, exist_ok=True)
     (out / "codec-v2.json").write_text(json.dumps(doc, indent=1))
     write_markdown(doc, out / "codec-v2.md")

@@ -29,6 +29,8 @@ import system_bench  # noqa: E402
 BIN = ROOT / "build" / "app" / "deltaplane"
 DEFLATE = ROOT / "build" / "bench" / "codec" / "dp-deflate-per-packet"
 VERSIONS = (1, 2)
+# net_pcap's infinite_rx takes no chained mbufs: room for a 9000-byte tunnel packet.
+JUMBO = ["--mbuf-size", "10240", "--max-frame", "65535"]
 
 
 def port0_rate(cmd, seconds):
@@ -43,7 +45,7 @@ def replay(engine, src, version, seconds):
                       system_bench.mem_args() +
                       ["--vdev", f"net_pcap0,rx_pcap={src},infinite_rx=1", "--vdev", "net_null0",
                        "--", "--fwd", engine, "--codec", str(version), "--mtu", "9000",
-                       "--stats-period", "1", "--duration", str(seconds)], seconds)
+                       "--stats-period", "1", "--duration", str(seconds)] + JUMBO, seconds)
 
 
 def spread(xs):
@@ -72,7 +74,8 @@ def main():
                                system_bench.mem_args() +
                                ["--vdev", f"net_pcap0,rx_pcap={src},tx_pcap={enc}", "--",
                                 "--fwd", "encode", "--codec", str(v), "--mtu", "9000",
-                                "--idle-timeout", "0.5", "--quiet", "--stats-json", str(js)],
+                                "--idle-timeout", "0.5", "--quiet", "--stats-json", str(js)] +
+                               JUMBO,
                                check=True, capture_output=True)
                 j = json.loads(js.read_text())
                 c = j["codec"]

@@ -81,10 +81,11 @@ class RunGate {
 // (dropped, rare); with kPrefetch the first frames' data is prefetched, the
 // engine prefetches the rest kPrefetchAhead frames ahead. Returns the frames
 // kept; `bytes` is their total length.
-template <bool kPrefetch, uint16_t kMaxRx = kMaxBurst>
+template <bool kPrefetch>
 inline uint16_t rx_admit(const Stream& s, rte_mbuf** pkts, LcoreCore& core, const IoParams& io,
-                         stats::StreamCounters& sc, uint64_t& bytes) noexcept {
-  uint16_t n = rte_eth_rx_burst(s.rx_port, s.rx_queue, pkts, std::min(core.burst, kMaxRx));
+                         stats::StreamCounters& sc, uint64_t& bytes,
+                         uint16_t max_rx = kMaxBurst) noexcept {
+  uint16_t n = rte_eth_rx_burst(s.rx_port, s.rx_queue, pkts, std::min(core.burst, max_rx));
   core.counters.polls.add(1);
   if (n == 0) [[unlikely]] {
     core.counters.empty_polls.add(1);

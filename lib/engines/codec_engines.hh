@@ -28,9 +28,10 @@ inline uint16_t decode_any(rte_mbuf** pkts, uint16_t n, const EngineEnv& env) no
   return env.codec->version == 2 ? decode_burst_v2(pkts, n, env) : decode_burst(pkts, n, env);
 }
 
-// A v2 tunnel packet restores up to kMaxRecords frames: the codec engines
-// take bursts of at most this many so what they return fits a burst array.
+// A v2 tunnel packet restores up to kMaxRecords frames: a decoder takes
+// bursts of at most this many so what it returns fits a burst array.
 inline constexpr uint16_t kCodecMaxRxBurst = kMaxBurst / codec::v2::kMaxRecords;
+static_assert(kCodecMaxRxBurst * codec::v2::kMaxRecords <= kMaxBurst);
 
 // True if a frame could be taken for a tunnel packet by a decoder: IPv4/UDP to
 // the tunnel port, or the deltaplane magic where a v1 header would start. The
@@ -38,10 +39,9 @@ inline constexpr uint16_t kCodecMaxRxBurst = kMaxBurst / codec::v2::kMaxRecords;
 // treat every candidate as theirs and drop it when it fails a check.
 bool is_tunnel_candidate(const uint8_t* data, uint32_t len, uint16_t port) noexcept;
 
-struct EncodeEngine {
+struct EncodeEngine {  // output fits: the encoder is told how many packets it may make
   static constexpr bool kTouchesData = true;
   static constexpr Lengths kLengths = Lengths::kRewritten;
-  static constexpr uint16_t kMaxRxBurst = kCodecMaxRxBurst;
   explicit EncodeEngine(const EngineEnv& env) noexcept : env_(env) {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s) noexcept {
     return encode_any(pkts, n, env_, s);
@@ -54,7 +54,7 @@ struct EncodeEngine {
 struct DecodeEngine {
   static constexpr bool kTouchesData = true;
   static constexpr Lengths kLengths = Lengths::kRewritten;
-  static constexpr uint16_t kMaxRxBurst = kCodecMaxRxBurst;
+  static constexpr uint16_t max_rx_burst(StreamRole) noexcept { return kCodecMaxRxBurst; }
   explicit DecodeEngine(const EngineEnv& env) noexcept : env_(env) {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream&) noexcept {
     return decode_any(pkts, n, env_);
@@ -67,7 +67,9 @@ struct DecodeEngine {
 struct GatewayEngine {
   static constexpr bool kTouchesData = true;
   static constexpr Lengths kLengths = Lengths::kRewritten;
-  static constexpr uint16_t kMaxRxBurst = kCodecMaxRxBurst;
+  static constexpr uint16_t max_rx_burst(StreamRole role) noexcept {
+    return role == StreamRole::kWan ? kCodecMaxRxBurst : kMaxBurst;
+  }
   explicit GatewayEngine(const EngineEnv& env) noexcept : env_(env) {}
   uint16_t process(rte_mbuf** pkts, uint16_t n, const Stream& s) noexcept {
     return s.role == StreamRole::kLan ? encode_any(pkts, n, env_, s) : decode_any(pkts, n, env_);

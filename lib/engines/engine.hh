@@ -33,13 +33,14 @@ concept ForwardingEngine = std::constructible_from<E, const EngineEnv&> &&
   noexcept->std::same_as<uint16_t>;
 };
 
-// The largest burst an engine takes: kMaxBurst, or less for an engine whose
-// output may outnumber its input (E::kMaxRxBurst: a decoder restores several
-// frames from one tunnel packet) so that what it returns fits a burst array.
+// The largest burst an engine takes from a stream of a role: kMaxBurst, or
+// less where its output may outnumber its input (E::max_rx_burst(role): a
+// decoder restores several frames from one tunnel packet) so that what it
+// returns fits a burst array.
 template <class E>
-constexpr uint16_t max_rx_burst() noexcept {
-  if constexpr (requires { E::kMaxRxBurst; })
-    return E::kMaxRxBurst;
+constexpr uint16_t max_rx_burst(StreamRole role) noexcept {
+  if constexpr (requires { E::max_rx_burst(role); })
+    return E::max_rx_burst(role);
   else
     return kMaxBurst;
 }

@@ -44,7 +44,7 @@ int pipeline_worker_main(void* arg) noexcept {
   rte_mbuf* run[kMaxBurst];  // one run of the burst, as the engine returns it
   rte_mbuf* out[kMaxStageRings][kMaxBurst];
   uint16_t out_n[kMaxStageRings];
-  const uint16_t burst = std::min(ctx.core.burst, max_rx_burst<E>());
+  const uint16_t burst = ctx.core.burst;
 
   while (true) {
     const unsigned n = ctx.in->dequeue_burst(in, burst);
@@ -65,10 +65,11 @@ int pipeline_worker_main(void* arg) noexcept {
     unsigned start = 0;
     while (start < n) {
       const uint16_t port = in[start]->port;
-      unsigned end = start + 1;
-      while (end < n && in[end]->port == port)
-        ++end;
       const Stream& s = ctx.stream_of_rx_port[port < kMaxPorts ? port : 0];
+      const unsigned cap = start + max_rx_burst<E>(s.role);  // a run's output must fit `run`
+      unsigned end = start + 1;
+      while (end < n && end < cap && in[end]->port == port)
+        ++end;
       const uint16_t len = static_cast<uint16_t>(end - start);
       std::copy(in + start, in + end, run);  // the engine may return more than it took
       const uint16_t kept = engine.process(run, len, s);

@@ -28,7 +28,7 @@ int rtc_main(void* arg) noexcept {
       if constexpr (kCycles) t0 = rte_rdtsc();
       uint64_t bytes;
       uint16_t n =
-          rx_admit<E::kTouchesData, max_rx_burst<E>()>(s, pkts, ctx.core, ctx.io, sc, bytes);
+          rx_admit<E::kTouchesData>(s, pkts, ctx.core, ctx.io, sc, bytes, max_rx_burst<E>(s.role));
       if (n == 0) [[unlikely]]
         continue;
       if constexpr (kCycles) {
