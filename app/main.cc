@@ -155,6 +155,8 @@ int run(int argc, char** argv) {
         d.driver_lcores = static_cast<unsigned>(ss.spec.lcores.size());
         d.own_pool = dp::drivers::synth::SynthPort::needs_own_pool(ss.spec);
       }
+    if (wire && (d.port == wire->port_a() || d.port == wire->port_b()))
+      d.driver_slots = wire->spec().ring;  // the link's ring towards this port holds our mbufs
     demands.push_back(d);
   }
   unsigned forwarding = 0;

@@ -20,8 +20,9 @@ struct WireSpec {
   double dup = 0;      // frame delivered twice
   double reorder = 0;  // frame swapped with the next one of its burst
   uint64_t seed = 1;
-  uint32_t ring = 65536;  // frames the wire holds in each direction (a power of two): a deep
-                          // buffer, so a descheduled receiver on a shared VM loses nothing
+  uint32_t ring = 16384;  // frames the wire holds in each direction (a power of two): deep
+                          // enough for a receiver descheduled a few hundred ms at 50k frames/s;
+                          // the mempool is sized to fill it (every slot may hold an mbuf)
 
   bool impaired() const noexcept { return loss > 0 || flip > 0 || dup > 0 || reorder > 0; }
   std::string describe() const;

@@ -12,9 +12,11 @@ namespace deltaplane::runtime {
 
 uint32_t mbufs_needed(const PoolDemand& d) noexcept {
   // A mempool cache may hold up to 1.5x its size; each lcore also holds up to
-  // two bursts (one received, one being retried) of multi-segment frames.
+  // two bursts (one received, one being retried) of multi-segment frames, and
+  // a decoder the frames it restores from one burst of tunnel packets.
   uint64_t n = d.rx_descriptors + d.tx_descriptors;
-  n += uint64_t{d.lcores} * (d.cache_size * 3 / 2 + 2u * d.burst * d.segments_per_frame);
+  n += uint64_t{d.lcores} * (d.cache_size * 3 / 2 + 2u * d.burst * d.segments_per_frame +
+                             uint64_t{d.burst_expansion} * d.segments_per_frame);
   n += 512;  // slack for the control path and pdump/telemetry clones
   uint64_t pow2 = std::bit_ceil(n + 1);
   return static_cast<uint32_t>(std::min<uint64_t>(pow2 - 1, UINT32_MAX));

@@ -18,6 +18,7 @@ struct PoolDemand {
   uint16_t cache_size = 0;
   uint16_t burst = 32;
   uint32_t segments_per_frame = 1;  // max_frame split over data-room-sized segments
+  uint32_t burst_expansion = 0;     // frames a decoding lcore may restore from one burst
 };
 
 // Number of mbufs a pool needs for `d`, rounded up to 2^n - 1 (the size the

@@ -15,6 +15,8 @@ MempoolPlan plan_mempools(const config::AppConfig& cfg, const std::vector<PortDe
     d.cache_size = cfg.mbuf_cache;
     d.burst = cfg.burst;
     d.segments_per_frame = segs;
+    // A decoder turns one burst of tunnel packets into up to kMaxBurst frames.
+    d.burst_expansion = config::has_trait(cfg.engine, config::kDecodes) ? config::kMaxBurst : 0;
   }
   for (auto& [sock, d] : demand) {
     (void)sock;
@@ -45,6 +47,8 @@ MempoolPlan plan_mempools(const config::AppConfig& cfg, const std::vector<PortDe
     own.lcores += p.driver_lcores;
     own.cache_size = cfg.mbuf_cache;
     own.burst = cfg.burst;
+    own.segments_per_frame = segs;
+    own.burst_expansion = config::has_trait(cfg.engine, config::kDecodes) ? config::kMaxBurst : 0;
     plan.own[p.port] = {p.socket, mbufs_needed(own)};
   }
   for (auto& [sock, d] : demand) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "runtime/mempool.hh"
+#include "runtime/mempool_plan.hh"
 
 namespace deltaplane::runtime {
 namespace {
@@ -136,6 +137,27 @@ TEST(Mempool, SizingCoversDescriptorsCachesAndBursts) {
   EXPECT_EQ((n + 1) & n, 0u) << "size should be 2^k - 1";
   d.segments_per_frame = 5;
   EXPECT_GE(mbufs_needed(d), n);
+}
+
+TEST(Mempool, DecodersHoldTheFramesOneBurstRestores) {
+  PoolDemand d;
+  d.lcores = 2;
+  d.burst = 32;
+  const uint32_t plain = mbufs_needed(d);
+  d.burst_expansion = config::kMaxBurst;
+  EXPECT_GE(mbufs_needed(d), plain + 2u * config::kMaxBurst);
+}
+
+TEST(Mempool, PlanCountsADecodersExpansionAndADriversRing) {
+  config::AppConfig cfg;
+  std::vector<PortDemand> ports{{.port = 0, .socket = 0, .rx_queues = 1, .tx_queues = 1}};
+  cfg.engine = config::Engine::kIo;
+  const uint32_t io = plan_mempools(cfg, ports, 2, 0, true).per_socket.at(0);
+  cfg.engine = config::Engine::kDecode;
+  const uint32_t decode = plan_mempools(cfg, ports, 2, 0, true).per_socket.at(0);
+  EXPECT_GE(decode, io + 2u * config::kMaxBurst);
+  ports[0].driver_slots = 16384;  // e.g. --wire's ring towards the port
+  EXPECT_GE(plan_mempools(cfg, ports, 2, 0, true).per_socket.at(0), decode + 16384);
 }
 
 }  // namespace
