@@ -22,12 +22,14 @@ Results: a JSON file that describes itself, a markdown table and PNG plots.
 Every DPDK process gets --no-pci and --in-memory (or --no-huge + unique prefix).
 """
 import argparse
+import atexit
 import datetime
 import json
 import os
 import pathlib
 import platform
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -46,14 +48,29 @@ def log(*a):
     print(*a, flush=True)
 
 
+_prefixes = []
+
+
+def _remove_runtime_dirs():
+    for prefix in _prefixes:
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+
+
+atexit.register(_remove_runtime_dirs)
+
+
 def mem_args():
+    """EAL memory flags: hugepages in memory when enough are free, else
+    --no-huge under a prefix of our own, whose runtime dir goes at exit."""
     try:
         free = int(open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").read())
     except OSError:
         free = 0
     if free >= 512:
         return ["--in-memory", "-m", "1024"]
-    return ["--no-huge", "-m", "1024", "--file-prefix", f"dpbench-{os.getpid()}-{time.time_ns()}"]
+    prefix = f"dpbench-{os.getpid()}-{time.time_ns()}"
+    _prefixes.append(prefix)
+    return ["--no-huge", "-m", "1024", "--file-prefix", prefix]
 
 
 def run_for(cmd, seconds):

@@ -152,6 +152,7 @@ void Encoder::open_packet() noexcept {
   open_.lit_begin = open_.lit_end = 0;
   open_.first_region = next_region_;
   open_.raw_bytes = open_.history_bytes = 0;
+  open_.nflows = 0;
   open_.counters_before = counters_;
   ++serial_;
   lit_counts_.fill(0);
@@ -574,14 +575,20 @@ void Encoder::unsend_packet(Burst& out) noexcept {
   for (uint16_t k = 0; k < open_.frames; ++k) {
     out.bypass[open_.index[k]] = 1;
     ++counters_.bypass;
-    if (open_.flow[k] < cfg_.contexts) {
-      FlowState& fs = flows_[open_.flow[k]];
-      fs.has_context = 0;
-      fs.last_len = 0;
-      ++fs.gen;
-    }
+  }
+  // The decoder never sees the packet: each flow's context, window and last
+  // payload go back to what they were (the frames they name are older, still
+  // in the history); what the flow learned about its own payloads stays.
+  for (uint8_t k = 0; k < open_.nflows; ++k) {
+    FlowState& fs = flows_[open_.flow_slot[k]];
+    const uint16_t poor = fs.poor, transient_left = fs.transient_left, backoff = fs.backoff;
+    fs = open_.flow_before[k];
+    fs.poor = poor;
+    fs.transient_left = transient_left;
+    fs.backoff = backoff;
   }
   open_.frames = open_.records = 0;
+  open_.nflows = 0;
 }
 
 // Sends a frame that does not fit one packet even coded raw in parts, as
@@ -717,9 +724,23 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out,
         saved_counters = counters_;
       }
       size_t used = 0;
+      bool first_of_flow = fs != nullptr;
+      for (uint8_t k = 0; first_of_flow && k < open_.nflows; ++k)
+        first_of_flow = open_.flow_slot[k] != f.flow;
+      if (first_of_flow) {
+        open_.flow_slot[open_.nflows] = f.flow;
+        FlowState& before = open_.flow_before[open_.nflows];
+        before = *fs;
+        if (f.new_flow) {  // a new flow in the slot: what the decoder holds is not its context
+          before.has_context = 0;
+          before.last_len = 0;
+          ++before.gen;
+        }
+      }
       const bool ok = open_.records < kMaxRecords &&
                       code_frame(f, arena_.data() + open_.offset + open_.size, cap, used);
       if (ok) {
+        open_.nflows += first_of_flow;
         open_.size += static_cast<uint32_t>(used);
         if (open_.records == 0) open_.first_index = i;
         open_.index[open_.frames] = i;

@@ -213,7 +213,12 @@ class Encoder {
     uint32_t history_bytes = 0;           // of those, the ones added to the history
     uint16_t index[kMaxRecords];          // its frames: burst indexes
     uint32_t flow[kMaxRecords];           // and flow slots
-    EncoderCounters counters_before;      // to take the packet back whole
+    // Each flow's state before its first frame in the packet: a packet taken
+    // back leaves the decoder's contexts as they were, so the flows' do too.
+    uint8_t nflows = 0;
+    uint32_t flow_slot[kMaxRecords];
+    FlowState flow_before[kMaxRecords];
+    EncoderCounters counters_before;  // to take the packet back whole
   };
 
   bool code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& used) noexcept;
