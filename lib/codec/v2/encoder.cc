@@ -95,6 +95,7 @@ Level level_params(unsigned level) {
       l.history = 4u << 20;
       l.hash_bits = 18;
       l.skip_log = 6;
+      l.lazy = 16;
       return l;
     case 3:  // as a stream compressor would: loss costs what it costs
       l.max_ancestors = kNoAncestorLimit;
@@ -105,6 +106,7 @@ Level level_params(unsigned level) {
       l.history = 16u << 20;
       l.hash_bits = 20;
       l.skip_log = 8;
+      l.lazy = 32;
       return l;
   }
   throw std::invalid_argument("codec level " + std::to_string(level) + " (expected 1.." +
@@ -305,6 +307,25 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
     if (mlen < kMinMatch) {
       i += 1 + (misses++ >> lv.skip_log);
       continue;
+    }
+    // Lazy: a longer match one byte on is worth a literal (as DEFLATE's
+    // higher levels do). The anchor there is looked up and indexed.
+    if (!from_aligned && mlen < lv.lazy && i + 1 + kMinMatch <= n) {
+      const uint32_t w = load32(d + i + 1), hw = w * 2654435761u;
+      if (((hw >> 8) & sample_mask) == 0) {
+        IndexEntry& e = index_[hw >> index_shift];
+        uint64_t p, fl;
+        uint32_t max_len;
+        if (e.value == w && usable(e, cur + 1, p, max_len, fl)) {
+          const uint32_t len = common(history_.at(p), d + i + 1, std::min(n - i - 1, max_len));
+          if (len > mlen + 1 && !(len < min_source && adds_source(e.region))) {
+            ++i;
+            mpos = p, mfloor = fl, mlen = len, mregion = e.region;
+          }
+        }
+        if (cur_.ancestors.size() < lv.max_ancestors || lv.max_ancestors > kTrackedAncestors)
+          e = {static_cast<uint32_t>(cur + 1), cur_.region, w};
+      }
     }
     // Grow the match backwards over pending literals, inside its region.
     while (i > anchor && mpos > mfloor && history_.at(mpos - 1)[0] == d[i - 1]) {

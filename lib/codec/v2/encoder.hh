@@ -49,6 +49,7 @@ struct Level {
   uint8_t sample_log = 0;          // one position in 2^sample_log is an anchor (indexed, looked up)
   uint8_t min_source_match = 128;  // bytes (or half the frame) a match needs to add a source
   uint8_t context_packets = 2;     // packets a new flow context goes out in before it is used
+  uint8_t lazy = 0;                // matches shorter than this try the next position first
 };
 Level level_params(unsigned level);  // 1 (fast) .. 3 (best); throws std::invalid_argument
 inline constexpr unsigned kDefaultLevel = 1;
