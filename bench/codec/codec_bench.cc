@@ -28,7 +28,7 @@ void print(const char* name, const ReplayResult& r, double enc_ns, double dec_ns
       "\"lost_on_wire\": %llu, \"collateral\": %llu, \"packets_refused\": %llu, "
       "\"hdr_compressed\": %llu, \"hdr_new_context\": %llu, \"hdr_whole\": %llu, \"match_bytes\": "
       "%llu, \"literal_bytes\": %llu, \"raw_bytes\": %llu, \"transient\": %llu, "
-      "\"huffman_packets\": %llu, \"split\": %llu, \"drops\": {",
+      "\"huffman_packets\": %llu, \"split\": %llu, \"fragmented\": %llu, \"drops\": {",
       name, (unsigned long long)r.frames, (unsigned long long)r.bytes,
       (unsigned long long)r.wire_bytes, r.bytes ? double(r.wire_bytes) / double(r.bytes) : 1.0,
       (unsigned long long)r.packets, (unsigned long long)r.bypassed, (unsigned long long)r.emitted,
@@ -38,7 +38,7 @@ void print(const char* name, const ReplayResult& r, double enc_ns, double dec_ns
       (unsigned long long)r.encoder.hdr_whole, (unsigned long long)r.encoder.match_bytes,
       (unsigned long long)r.encoder.literal_bytes, (unsigned long long)r.encoder.raw_bytes,
       (unsigned long long)r.encoder.transient, (unsigned long long)r.encoder.huffman_packets,
-      (unsigned long long)r.encoder.split);
+      (unsigned long long)r.encoder.split, (unsigned long long)r.encoder.fragmented);
   bool first = true;
   for (unsigned s = 1; s < 32; ++s) {
     if (!r.dropped[s]) continue;
@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
     total.encoder.transient += best.encoder.transient;
     total.encoder.huffman_packets += best.encoder.huffman_packets;
     total.encoder.split += best.encoder.split;
+    total.encoder.fragmented += best.encoder.fragmented;
     total_enc += enc;
     total_dec += dec;
   }

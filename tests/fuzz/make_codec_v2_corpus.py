@@ -8,7 +8,7 @@ Writes, with the standard library only:
     (IPv4/IPv6, TCP with timestamps/UDP, slowly changing records, a jumbo
     frame that the encoder splits), each frame as [length: 2 bytes LE][bytes];
   - payload seeds (mode 0): valid v2 tunnel payloads of raw records, so the
-    fuzzer starts past the header checks.
+    fuzzer starts past the header checks, the first one also in fragments.
 """
 import os
 import struct
@@ -100,6 +100,21 @@ def v2_packet(frames, hpos, history_log=18):
     return body[:12] + struct.pack("!I", crc32c(body)) + body[16:]
 
 
+def fragments(packet, count):
+    """A v2 payload cut into `count` fragments (kFlagFragment): each its own
+    16-byte header (index and count in bytes 10-11), the whole packet's
+    length, and its share of the bytes."""
+    stride = (len(packet) + count - 1) // count
+    out = []
+    for k in range(count):
+        part = packet[k * stride:(k + 1) * stride]
+        head = struct.pack("!HBBHIBB", 0x4450, 2, 2, struct.unpack("!H", packet[4:6])[0],
+                           struct.unpack("!I", packet[6:10])[0], k, count)
+        body = head + b"\0\0\0\0" + struct.pack("!H", len(packet)) + part
+        out.append(body[:12] + struct.pack("!I", crc32c(body)) + body[16:])
+    return out
+
+
 def main():
     src, out, stamp = sys.argv[1:4]
     os.makedirs(out, exist_ok=True)
@@ -147,6 +162,9 @@ def main():
         payloads.append(v2_packet(fs[i:i + 3], hpos))
         hpos += sum(len(f) for f in fs[i:i + 3])
     write("payloads-sealed", bytes([0, 1]) + framed(payloads))
+    # The same stream with its first packet in fragments, the last one first.
+    frags = fragments(payloads[0], 3)
+    write("payloads-fragments", bytes([0, 0]) + framed([frags[2], frags[0], frags[1]] + payloads[1:]))
     write("payloads-raw", bytes([0, 0]) + framed(payloads))
 
     with open(stamp, "w") as f:

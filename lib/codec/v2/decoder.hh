@@ -37,8 +37,11 @@ struct DecoderCounters {
   uint64_t packets = 0, frames = 0, bytes_out = 0;
   uint64_t hole_bytes = 0;  // history bytes the decoder never got (loss, failed frames)
   uint64_t streams_evicted = 0;
-  uint64_t streams_restarted = 0;  // a known stream id began again elsewhere (encoder restart)
-  uint64_t split_incomplete = 0;   // split frames whose continuation never came (loss)
+  uint64_t streams_restarted = 0;    // a known stream id began again elsewhere (encoder restart)
+  uint64_t split_incomplete = 0;     // split frames whose continuation never came (loss)
+  uint64_t fragments = 0;            // fragments received (kFlagFragment)
+  uint64_t fragmented = 0;           // packets put back together from their fragments
+  uint64_t fragments_abandoned = 0;  // packets whose fragments never all came (loss)
 };
 
 class Decoder {
@@ -92,14 +95,28 @@ class Decoder {
       uint64_t start = 0;
       uint32_t len = 0, have = 0, crc = 0;
     } pending;
+    struct {  // a fragmented packet being put back together
+      bool active = false;
+      uint32_t hpos = 0;
+      uint16_t total = 0;
+      uint8_t fragments = 0, received = 0;
+      uint64_t have[4] = {};  // one bit per fragment index
+    } reassembly;
+    Array<uint8_t> whole;  // its bytes
     Stream(Memory m, size_t history_size, uint32_t context_slots)
-        : history(m, history_size), contexts(m, context_slots), valid(m, history_size) {}
+        : history(m, history_size),
+          contexts(m, context_slots),
+          valid(m, history_size),
+          whole(m, kMaxFragmented) {}
   };
   static constexpr unsigned kRestartAfter = 8;  // far-behind packets in a row: a restart
   Stream& stream_for(uint32_t peer, uint16_t id) noexcept;
   // One part of a split frame at `cur` (advanced): the frame when complete.
   const Frame* split_part(Stream& s, uint8_t kind, const uint8_t* body, uint32_t n, uint32_t len,
                           uint32_t crc, uint64_t& cur) noexcept;
+  // A fragment: the whole packet decoded into `r` once every fragment came.
+  void fragment(std::span<const uint8_t> payload, const PacketHeader& h, uint32_t peer,
+                Result& r) noexcept;
   static void reset(Stream& s) noexcept;  // forgets everything it held
   static void add_hole(Stream& s, uint64_t start, uint64_t end) noexcept;
   static void fill_hole(Stream& s, uint64_t start, uint64_t end) noexcept;

@@ -136,7 +136,8 @@ Encoder::Encoder(const EncoderConfig& c)
                size_t{c.max_burst} * (c.max_frame / (c.max_payload - kSplitOverhead) + 2)),
       max_packets_(c.max_packets ? std::min<size_t>(c.max_packets, packets_.size())
                                  : packets_.size()),
-      lits_(c.memory, c.max_payload + kMaxSpan) {
+      lits_(c.memory, c.max_payload + kMaxSpan),
+      frag_(c.memory, kMaxFragmented) {
   history_.set_end(c.first_position);
   for (size_t i = 0; i < regions_.size(); ++i)
     regions_[i].id = kNoRegion;
@@ -155,6 +156,7 @@ void Encoder::open_packet() noexcept {
   open_.first_region = next_region_;
   open_.raw_bytes = open_.history_bytes = 0;
   open_.nflows = 0;
+  open_.nsources = 0;
   open_.counters_before = counters_;
   ++serial_;
   lit_counts_.fill(0);
@@ -521,16 +523,11 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
   return used + (open_.lit_end - lits_at_start) <= cap;  // its literals take room too
 }
 
-void Encoder::close_packet(Burst& out) noexcept {
-  if (open_.records == 0) return;
+size_t Encoder::finish_packet(uint8_t& flags, size_t& literals_out) noexcept {
   uint8_t* p = arena_.data() + open_.offset;
   uint8_t* o = p + open_.size;
   const uint32_t nl = open_.lit_end - open_.lit_begin;
-  PacketHeader h;
-  h.flags = history_flags(cfg_.level.history);
-  h.stream = cfg_.stream;
-  h.hpos = static_cast<uint32_t>(open_.hpos);
-  h.records = static_cast<uint8_t>(open_.records);
+  flags = history_flags(cfg_.level.history);
   o = put_varint(o, nl);
   uint8_t* const literals = o;
   bool coded = false;
@@ -546,8 +543,7 @@ void Encoder::close_packet(Burst& out) noexcept {
         if (w) {
           o += w;
           coded = true;
-          h.flags |= kFlagHuffman;
-          ++counters_.huffman_packets;
+          flags |= kFlagHuffman;
         } else {
           o = p + open_.size + varint_size(nl);  // cannot happen: the estimate said it fits
         }
@@ -558,7 +554,28 @@ void Encoder::close_packet(Burst& out) noexcept {
     std::memcpy(o, lits_.data() + open_.lit_begin, nl);
     o += nl;
   }
-  const size_t len = static_cast<size_t>(o - p);
+  literals_out = static_cast<size_t>(o - literals);
+  return static_cast<size_t>(o - p);
+}
+
+void Encoder::seal_packet(uint8_t flags, size_t len, size_t literals_out) noexcept {
+  uint8_t* p = arena_.data() + open_.offset;
+  PacketHeader h;
+  h.flags = flags;
+  h.stream = cfg_.stream;
+  h.hpos = static_cast<uint32_t>(open_.hpos);
+  h.records = static_cast<uint8_t>(open_.records);
+  write_packet_header(p, h);
+  seal(p, len);
+  counters_.literal_bytes_out += literals_out;
+  counters_.huffman_packets += (flags & kFlagHuffman) != 0;
+}
+
+void Encoder::close_packet(Burst& out) noexcept {
+  if (open_.records == 0) return;
+  uint8_t flags;
+  size_t literals_out;
+  const size_t len = finish_packet(flags, literals_out);
   // A packet that does not pay sends its frames as they are, unless it
   // costs at most 1/32 more, builds the history (frames that may repeat) and
   // the credit allows.
@@ -570,9 +587,7 @@ void Encoder::close_packet(Burst& out) noexcept {
     }
     credit_ -= extra;
   }
-  counters_.literal_bytes_out += static_cast<uint64_t>(o - literals);
-  write_packet_header(p, h);
-  seal(p, len);
+  seal_packet(flags, len, literals_out);
   packets_[out.npackets++] = {open_.offset, static_cast<uint32_t>(len), open_.first_index,
                               open_.frames};
   ++counters_.packets;
@@ -581,11 +596,63 @@ void Encoder::close_packet(Burst& out) noexcept {
   open_.frames = open_.records = 0;
 }
 
+// Sends the open packet, holding one frame too long for one packet even
+// coded, in fragments, when they cost less than the frame as it is. False
+// (the packet taken back, the frame not counted as bypassed) when not.
+bool Encoder::close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) noexcept {
+  uint8_t flags;
+  size_t literals_out;
+  const size_t len = finish_packet(flags, literals_out);
+  const size_t stride_max = cfg_.max_payload - kFragmentHeaderSize;
+  const size_t count = (len + stride_max - 1) / stride_max;
+  const size_t cost = len + count * (kOuterHeaders + kFragmentHeaderSize);
+  if (len > kMaxFragmented || count < 2 || count > kMaxFragments || cost >= frame_len ||
+      out.npackets + count > burst_packets_ ||
+      open_.offset + len + count * kFragmentHeaderSize > arena_.size()) {
+    unsend_packet(out, false);  // as if never tried: the frame goes raw in parts
+    out.bypass[index] = kPacked;
+    --counters_.bypass;
+    return false;
+  }
+  seal_packet(flags, len, literals_out);
+  // The whole packet moves aside; its fragments take its place in the arena.
+  std::memcpy(frag_.data(), arena_.data() + open_.offset, len);
+  PacketHeader h;
+  h.stream = cfg_.stream;
+  h.hpos = static_cast<uint32_t>(open_.hpos);
+  h.fragments = static_cast<uint8_t>(count);
+  h.total = static_cast<uint16_t>(len);
+  const uint32_t stride = h.fragment_stride();
+  for (uint32_t k = 0; k < count; ++k) {
+    h.fragment = static_cast<uint8_t>(k);
+    const uint32_t off = k * stride,
+                   n = std::min<uint32_t>(stride, static_cast<uint32_t>(len) - off);
+    uint8_t* f = arena_.data() + open_.offset;
+    write_fragment_header(f, h);
+    std::memcpy(f + kFragmentHeaderSize, frag_.data() + off, n);
+    const uint32_t flen = static_cast<uint32_t>(kFragmentHeaderSize + n);
+    seal(f, flen);
+    const bool last = k + 1 == count;
+    packets_[out.npackets++] = {open_.offset, flen, index,
+                                static_cast<uint16_t>(last ? open_.frames : 0)};
+    ++counters_.packets;
+    counters_.bytes_out += flen;
+    open_.offset += flen;
+  }
+  ++counters_.fragmented;
+  open_.frames = open_.records = 0;
+  return true;
+}
+
 // Takes back the open packet: its frames leave the history (the index
 // entries into it die with its serial), their flows start over with a new
 // context, and the frames are sent as they are.
-void Encoder::unsend_packet(Burst& out) noexcept {
-  // (The uses its frames added to earlier frames stay counted: conservative.)
+void Encoder::unsend_packet(Burst& out, bool keep_learned) noexcept {
+  for (uint16_t k = 0; k < open_.nsources; ++k) {
+    Region& r = regions_[open_.sources[k] & region_mask_];
+    if (r.id == open_.sources[k]) --r.uses;
+  }
+  open_.nsources = 0;
   history_.set_end(open_.hpos);
   for (uint32_t r = open_.first_region; r != next_region_; ++r)
     regions_[r & region_mask_].id = kNoRegion;
@@ -604,9 +671,11 @@ void Encoder::unsend_packet(Burst& out) noexcept {
     FlowState& fs = flows_[open_.flow_slot[k]];
     const uint16_t poor = fs.poor, transient_left = fs.transient_left, backoff = fs.backoff;
     fs = open_.flow_before[k];
-    fs.poor = poor;
-    fs.transient_left = transient_left;
-    fs.backoff = backoff;
+    if (keep_learned) {
+      fs.poor = poor;
+      fs.transient_left = transient_left;
+      fs.backoff = backoff;
+    }
   }
   open_.frames = open_.records = 0;
   open_.nflows = 0;
@@ -701,6 +770,82 @@ void Encoder::pass_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept 
   }
 }
 
+// Codes frame `i` into the open packet, which may grow to `limit` bytes;
+// false, with everything it changed taken back, when it does not fit.
+bool Encoder::add_frame(const FrameIn& f, uint16_t i, size_t limit) noexcept {
+  // What this frame may take: the packet's room, literals counted raw
+  // (Huffman only shrinks them) and the literal count's varint.
+  const size_t taken = open_.size + (open_.lit_end - open_.lit_begin) + 5;
+  const size_t room = limit > taken ? limit - taken : 0;
+  // Everything the frame may change, to take it back if it does not fit
+  // (not needed when it fits even sent raw: the usual case).
+  const size_t cap = std::min(room, arena_.size() - open_.offset - open_.size);
+  const bool sure = f.len + kRecordOverhead + 64 <= cap && open_.records < kMaxRecords;
+  const uint64_t hist_end = history_.end();
+  const uint32_t saved_lit_end = open_.lit_end;
+  FlowState* fs = f.flow < cfg_.contexts ? &flows_[f.flow] : nullptr;
+  const bool transient = fs && fs->transient_left;  // goes raw, outside the history
+  FlowState saved_flow;
+  EncoderCounters saved_counters;
+  if (!sure) {
+    if (fs) saved_flow = *fs;
+    saved_counters = counters_;
+  }
+  size_t used = 0;
+  bool first_of_flow = fs != nullptr;
+  for (uint8_t k = 0; first_of_flow && k < open_.nflows; ++k)
+    first_of_flow = open_.flow_slot[k] != f.flow;
+  if (first_of_flow) {
+    open_.flow_slot[open_.nflows] = f.flow;
+    FlowState& before = open_.flow_before[open_.nflows];
+    before = *fs;
+    if (f.new_flow) {  // a new flow in the slot: what the decoder holds is not its context
+      before.has_context = 0;
+      before.last_len = 0;
+      ++before.gen;
+    }
+  }
+  const bool ok = open_.records < kMaxRecords &&
+                  code_frame(f, arena_.data() + open_.offset + open_.size, cap, used);
+  if (ok) {
+    open_.nflows += first_of_flow;
+    std::memcpy(open_.sources + open_.nsources, cur_.sources, cur_.nsources * sizeof(uint32_t));
+    open_.nsources = static_cast<uint16_t>(open_.nsources + cur_.nsources);
+    open_.size += static_cast<uint32_t>(used);
+    if (open_.records == 0) open_.first_index = i;
+    open_.index[open_.frames] = i;
+    open_.flow[open_.frames] = f.flow;
+    open_.raw_bytes += f.len;
+    if (!transient) open_.history_bytes += f.len;
+    open_.must_tunnel |= f.must_tunnel;
+    ++open_.frames;
+    ++open_.records;
+    return true;
+  }
+  // Take it back: history, literals, the sources it added, its flow.
+  history_.set_end(hist_end);
+  for (uint32_t k = saved_lit_end; k < open_.lit_end; ++k)
+    --lit_counts_[lits_[k]];
+  open_.lit_end = saved_lit_end;
+  drop_sources();
+  if (cur_.region != kNoRegion) regions_[cur_.region & region_mask_].id = kNoRegion;
+  if (fs) *fs = saved_flow;
+  counters_ = saved_counters;
+  return false;
+}
+
+// Codes a frame too long for one packet into a packet of its own, sent in
+// fragments when they cost less than the frame as it is.
+bool Encoder::fragment_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept {
+  const FlowState* fs = f.flow < cfg_.contexts ? &flows_[f.flow] : nullptr;
+  if (open_.records != 0 || (fs && fs->transient_left) || f.len > cfg_.level.history / 4)
+    return false;
+  if (!add_frame(f, index, kMaxFragmented)) return false;
+  if (close_fragmented(index, f.len, out)) return true;
+  open_packet();  // taken back: a fresh packet for the frame's other ways
+  return false;
+}
+
 void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out,
                            size_t max_packets) noexcept {
   burst_packets_ = std::min(max_packets, max_packets_);
@@ -726,67 +871,14 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out,
       if (open_.records > 0 && history_.end() - open_.hpos + f.len > cfg_.level.history / 4)
         close_packet(out);
       if (open_.records == 0) open_packet();
-      // What this frame may take: the packet's room, literals counted raw
-      // (Huffman only shrinks them) and the literal count's varint.
-      const size_t taken = open_.size + (open_.lit_end - open_.lit_begin) + 5;
-      const size_t room = max > taken ? max - taken : 0;
-      // Everything the frame may change, to take it back if it does not fit
-      // (not needed when it fits even sent raw: the usual case).
-      const size_t cap = std::min(room, arena_.size() - open_.offset - open_.size);
-      const bool sure = f.len + kRecordOverhead + 64 <= cap && open_.records < kMaxRecords;
-      const uint64_t hist_end = history_.end();
-      const uint32_t saved_lit_end = open_.lit_end;
-      FlowState* fs = f.flow < cfg_.contexts ? &flows_[f.flow] : nullptr;
-      const bool transient = fs && fs->transient_left;  // goes raw, outside the history
-      FlowState saved_flow;
-      EncoderCounters saved_counters;
-      if (!sure) {
-        if (fs) saved_flow = *fs;
-        saved_counters = counters_;
-      }
-      size_t used = 0;
-      bool first_of_flow = fs != nullptr;
-      for (uint8_t k = 0; first_of_flow && k < open_.nflows; ++k)
-        first_of_flow = open_.flow_slot[k] != f.flow;
-      if (first_of_flow) {
-        open_.flow_slot[open_.nflows] = f.flow;
-        FlowState& before = open_.flow_before[open_.nflows];
-        before = *fs;
-        if (f.new_flow) {  // a new flow in the slot: what the decoder holds is not its context
-          before.has_context = 0;
-          before.last_len = 0;
-          ++before.gen;
-        }
-      }
-      const bool ok = open_.records < kMaxRecords &&
-                      code_frame(f, arena_.data() + open_.offset + open_.size, cap, used);
-      if (ok) {
-        open_.nflows += first_of_flow;
-        open_.size += static_cast<uint32_t>(used);
-        if (open_.records == 0) open_.first_index = i;
-        open_.index[open_.frames] = i;
-        open_.flow[open_.frames] = f.flow;
-        open_.raw_bytes += f.len;
-        if (!transient) open_.history_bytes += f.len;
-        open_.must_tunnel |= f.must_tunnel;
-        ++open_.frames;
-        ++open_.records;
-        break;
-      }
-      // Take it back: history, literals, the sources it added, its flow.
-      history_.set_end(hist_end);
-      for (uint32_t k = saved_lit_end; k < open_.lit_end; ++k)
-        --lit_counts_[lits_[k]];
-      open_.lit_end = saved_lit_end;
-      drop_sources();
-      if (cur_.region != kNoRegion) regions_[cur_.region & region_mask_].id = kNoRegion;
-      if (fs) *fs = saved_flow;
-      counters_ = saved_counters;
+      if (add_frame(f, i, max)) break;
       if (open_.records > 0 && attempt == 0) {
         close_packet(out);  // a fresh packet, and try again
         continue;
       }
-      // Too long even alone in a packet: raw over two, or as it is.
+      // Too long even alone in a packet: coded in fragments, raw in parts,
+      // or as it is.
+      if (fragment_frame(f, i, out)) break;
       if (split_frame(f, i, out)) break;
       if (open_.records == 0) --serial_;  // the empty packet was never sent
       pass_frame(f, i, out);

@@ -92,6 +92,7 @@ struct EncoderCounters {
   uint64_t bypass = 0;                  // frames sent as they are (do not fit the MTU coded)
   uint64_t refused = 0;                 // must_tunnel frames that could not be carried
   uint64_t split = 0;                   // frames sent raw over two packets (too long coded)
+  uint64_t fragmented = 0;              // packets of one frame too long for the MTU, in fragments
   uint64_t hdr_compressed = 0, hdr_new_context = 0, hdr_whole = 0;
   uint64_t hdr_bytes_in = 0, hdr_bytes_out = 0;  // compressed headers: theirs, the fields sent
   // The other bytes by path: copied from the flow's previous payload at the
@@ -188,6 +189,7 @@ class Encoder {
     uint16_t transient_left = 0;  // frames still sent raw outside the history
     uint16_t backoff = 0;
   };
+  static constexpr unsigned kMaxFrameSources = 16;
   struct IndexEntry {
     uint32_t pos = 0;
     uint32_t region = kNoRegion;
@@ -198,7 +200,7 @@ class Encoder {
     uint32_t region = kNoRegion;
     Ancestors ancestors;
     uint8_t nsources = 0;
-    uint32_t sources[16];  // regions of other packets
+    uint32_t sources[kMaxFrameSources];  // regions of other packets
   };
   // The packet being filled.
   struct Open {
@@ -219,6 +221,9 @@ class Encoder {
     uint8_t nflows = 0;
     uint32_t flow_slot[kMaxRecords];
     FlowState flow_before[kMaxRecords];
+    // The sources its frames took (their uses are given back if it is).
+    uint16_t nsources = 0;
+    uint32_t sources[kMaxRecords * kMaxFrameSources];
     EncoderCounters counters_before;  // to take the packet back whole
   };
 
@@ -249,10 +254,18 @@ class Encoder {
   void use_source(uint32_t region) noexcept;
   void drop_sources() noexcept;  // takes back the current frame's sources
   void open_packet() noexcept;
+  bool add_frame(const FrameIn& f, uint16_t i, size_t limit) noexcept;
+  bool fragment_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept;
   bool split_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept;
   void pass_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept;  // bypass or refuse
+  // The open packet's literal section: its length so far and header flags.
+  size_t finish_packet(uint8_t& flags, size_t& literals_out) noexcept;
+  void seal_packet(uint8_t flags, size_t len, size_t literals_out) noexcept;
   void close_packet(Burst& out) noexcept;
-  void unsend_packet(Burst& out) noexcept;
+  bool close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) noexcept;
+  // Takes the open packet back; `keep_learned`: its flows keep what their
+  // frames taught about their payloads (poor coding, transient).
+  void unsend_packet(Burst& out, bool keep_learned = true) noexcept;
   [[maybe_unused]] uint32_t hash(uint32_t v) const noexcept {
     return (v * 2654435761u) >> (32 - cfg_.level.hash_bits);
   }
@@ -276,6 +289,7 @@ class Encoder {
   int64_t credit_ = 0;
   Ancestors avoid_;      // packets the frame being coded must not depend on
   Array<uint8_t> lits_;  // the open packet's literals
+  Array<uint8_t> frag_;  // a packet being cut into fragments
   uint32_t serial_ = 0;  // of the open packet (packets are numbered from 1)
   Open open_;
   std::array<uint32_t, 256> lit_counts_{};

@@ -20,10 +20,18 @@ inline constexpr uint32_t kOuterHeaders = 14 + 20 + 8;  // Ethernet, IPv4, UDP o
 
 // Packet flags (byte 3).
 inline constexpr uint8_t kFlagHuffman = 1;  // the literal section is Huffman-coded
+// A fragment of a packet longer than the WAN MTU (a frame too long for one
+// packet, coded): bytes 10-11 are its index and the fragment count, a be16
+// after the header the whole packet's length; the decoder decodes the packet
+// once it holds every fragment. The only flag a fragment carries.
+inline constexpr uint8_t kFlagFragment = 2;
+inline constexpr size_t kFragmentHeaderSize = kPacketHeaderSize + 2;
+inline constexpr size_t kMaxFragmented = 65535;  // longest packet sent in fragments
+inline constexpr unsigned kMaxFragments = 255;
 // High nibble: log2 of the stream's history size - 16 (64 KiB .. 2 GiB); the
 // decoder refuses a stream whose history it cannot hold.
 inline constexpr unsigned kHistoryShift = 4;
-inline constexpr uint8_t kKnownFlags = kFlagHuffman | 0xf0;
+inline constexpr uint8_t kKnownFlags = kFlagHuffman | kFlagFragment | 0xf0;
 inline constexpr uint8_t history_flags(size_t history) noexcept {
   unsigned l = 0;
   while ((size_t{1} << (16 + l)) < history)
@@ -39,11 +47,19 @@ struct PacketHeader {
   uint16_t stream = 0;  // encoder stream: (session epoch << 12) | encoder index
   uint32_t hpos = 0;    // history position (low 32 bits) where the first record's frame starts
   uint8_t records = 0;  // 1..kMaxRecords
+  // Fragments (kFlagFragment) only: `hpos` and `stream` are the whole packet's.
+  uint8_t fragment = 0, fragments = 0;  // index, count (2..kMaxFragments)
+  uint16_t total = 0;                   // the whole packet's length
+  // The bytes of the whole packet a fragment carries: [offset, offset + n).
+  uint32_t fragment_offset() const noexcept { return fragment * fragment_stride(); }
+  uint32_t fragment_stride() const noexcept { return (total + fragments - 1u) / fragments; }
 };
 
 // Writes the 16 header bytes (CRC field zero); seal() fills the CRC-32C over
 // the whole payload once the packet is complete.
 void write_packet_header(uint8_t* p, const PacketHeader& h) noexcept;
+// Writes the kFragmentHeaderSize bytes of fragment h.fragment (CRC field zero).
+void write_fragment_header(uint8_t* p, const PacketHeader& h) noexcept;
 void seal(uint8_t* payload, size_t len) noexcept;
 
 // Stable names: drop reasons (decode_v2_<name>) and docs/wire-format.md.
