@@ -259,6 +259,7 @@ int run(int argc, char** argv) {
         {"dp_synth" + std::to_string(port), pools_plan.own.at(port).first, pool->get(), false});
   dp::engines::Dataplane plane(cfg, placement, port_descs, pool_descs,
                                pipeline ? &*pipeline : nullptr);
+  dp::control::PdumpQuiesce pdump_quiesce([&plane] { plane.quiesce(); });
   if (!own_pools.empty())
     plane.on_engine_change([&synths](dp::config::Engine e) {
       if (dp::config::rewrites_payload(e))

@@ -57,6 +57,7 @@ class RunGate {
   // The state without waiting, the pause acknowledged (for loops that keep
   // doing other work while paused, like the pipeline's I/O lcore).
   RunState poll() noexcept {
+    count_loop(core_);
     const RunState st = state_.load(std::memory_order_relaxed);
     if (st == RunState::kRunning) [[likely]] {
       if (acked_) [[unlikely]] {

@@ -50,6 +50,9 @@ class Dataplane {
   void pause() noexcept { runner_.pause(); }
   void resume() noexcept { runner_.resume(); }
   bool paused() const noexcept { return runner_.paused(); }
+  // Waits until no lcore can still be inside an ethdev callback removed
+  // before the call (LcoreRunner::quiesce).
+  void quiesce() const noexcept { runner_.quiesce(); }
   void set_stats_period(double seconds) noexcept;
   double stats_period() const noexcept;
   void set_keyframe_interval(uint32_t packets) noexcept;

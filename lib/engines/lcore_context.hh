@@ -73,8 +73,15 @@ struct alignas(64) LcoreCore {
   // Written by this lcore only.
   std::atomic<bool> paused_ack{false};  // it has seen kPaused and stopped polling
   std::atomic<bool> stage_done{false};  // pipeline: this stage's loop has finished
+  // Loop iterations begun; one more begun means the burst in progress (and
+  // any ethdev callback in it) has finished (LcoreRunner::quiesce).
+  std::atomic<uint64_t> loops{0};
   stats::LcoreCounters counters;
 };
+
+inline void count_loop(LcoreCore& c) noexcept {
+  c.loops.store(c.loops.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
 
 // The streams an lcore polls (or sends on) and their counters.
 struct StreamSet {

@@ -3,6 +3,7 @@
 #include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_pause.h>
+#include <vector>
 
 #include "base/error.hh"
 #include "engines/registry.hh"
@@ -88,6 +89,20 @@ void LcoreRunner::pause() noexcept {
     while (!s.core->paused_ack.load(std::memory_order_acquire) && rte_get_tsc_cycles() < deadline)
       rte_pause();
   }
+}
+
+void LcoreRunner::quiesce() const noexcept {
+  if (!launched_) return;
+  std::vector<std::pair<const LcoreCore*, uint64_t>> seen;
+  for (const auto& s : set_.slots())
+    if (s.role != LcoreRole::kWork && s.core)
+      seen.emplace_back(s.core, s.core->loops.load(std::memory_order_acquire));
+  // Two iterations: the one under way when the callback went, and a margin.
+  const uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz();
+  for (const auto& [core, loops] : seen)
+    while (core->loops.load(std::memory_order_acquire) < loops + 2 &&
+           !core->stage_done.load(std::memory_order_acquire) && rte_get_tsc_cycles() < deadline)
+      rte_delay_us_sleep(20);
 }
 
 void LcoreRunner::resume() noexcept {

@@ -26,6 +26,10 @@ class LcoreRunner {
   void pause() noexcept;
   void resume() noexcept;
   bool paused() const noexcept;
+  // Returns once every lcore that calls into ethdev (all but pipeline
+  // workers) has begun a new loop iteration, so none is still inside an RX
+  // or TX callback removed before the call (bounded wait: 1 s).
+  void quiesce() const noexcept;
 
  private:
   LcoreSet& set_;

@@ -146,6 +146,7 @@ int pipeline_tx_main(void* arg) noexcept {
   TxStageContext& ctx = *static_cast<TxStageContext*>(arg);
   TxScratch x;
   while (true) {
+    count_loop(ctx.core);
     if (tx_step(ctx, x) == 0) {
       if (tx_drained(ctx)) break;
       rte_pause();
@@ -175,6 +176,7 @@ int pipeline_io_main(void* arg) noexcept {
   RunGate gate(rx.core);
   bool rx_on = true;
   while (true) {
+    count_loop(tx.core);
     if (rx_on) {
       // Not gate.pass(): a paused I/O lcore still drains what the workers send.
       const RunState st = gate.poll();
