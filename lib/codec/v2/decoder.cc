@@ -85,7 +85,8 @@ void Decoder::reset(Stream& s) noexcept {
   s.valid.clear();
   s.floor = ~uint64_t{0};  // nothing held yet: set by the next packet
   s.pending.active = false;
-  s.reassembly.active = false;
+  for (auto& a : s.reassembly)
+    a.active = false;
   for (size_t i = 0; i < s.contexts.size(); ++i)
     s.contexts[i].valid = 0;
 }
@@ -107,30 +108,39 @@ bool Decoder::in_hole(const Stream& s, uint64_t start, uint64_t end) noexcept {
 void Decoder::fragment(std::span<const uint8_t> payload, const PacketHeader& h, uint32_t peer,
                        Result& r) noexcept {
   Stream& s = stream_for(peer, h.stream);
-  auto& a = s.reassembly;
   ++counters_.fragments;
-  if (!a.active || a.hpos != h.hpos || a.total != h.total || a.fragments != h.fragments) {
-    // Another packet's fragment: the one being put together lost one of its
-    // own (its frames are lost, as those of any lost packet).
-    if (a.active) ++counters_.fragments_abandoned;
-    a.active = true;
-    a.hpos = h.hpos;
-    a.total = h.total;
-    a.fragments = h.fragments;
-    a.received = 0;
-    std::fill(std::begin(a.have), std::end(a.have), 0);
+  Stream::Reassembly* a = nullptr;
+  for (auto& x : s.reassembly)
+    if (x.active && x.hpos == h.hpos && x.total == h.total && x.fragments == h.fragments) a = &x;
+  if (!a) {
+    // A new packet: a free slot, else the oldest one's packet is given up
+    // (one of its fragments was lost: its frames are, as those of any lost
+    // packet).
+    a = &s.reassembly[0];
+    for (auto& x : s.reassembly)
+      if (!x.active || (a->active && x.started < a->started)) a = &x;
+    if (a->active) ++counters_.fragments_abandoned;
+    a->active = true;
+    a->hpos = h.hpos;
+    a->total = h.total;
+    a->fragments = h.fragments;
+    a->received = 0;
+    a->started = clock_;
+    std::fill(std::begin(a->have), std::end(a->have), 0);
   }
   const uint64_t bit = uint64_t{1} << (h.fragment & 63);
-  if (a.have[h.fragment >> 6] & bit) return;  // a duplicate
-  a.have[h.fragment >> 6] |= bit;
-  std::memcpy(s.whole.data() + h.fragment_offset(), payload.data() + kFragmentHeaderSize,
+  if (a->have[h.fragment >> 6] & bit) return;  // a duplicate
+  a->have[h.fragment >> 6] |= bit;
+  uint8_t* const bytes =
+      s.whole.data() + static_cast<size_t>(a - s.reassembly.data()) * kMaxFragmented;
+  std::memcpy(bytes + h.fragment_offset(), payload.data() + kFragmentHeaderSize,
               payload.size() - kFragmentHeaderSize);
-  if (++a.received < a.fragments) return;
-  a.active = false;
+  if (++a->received < a->fragments) return;
+  a->active = false;
   ++counters_.fragmented;
   // The whole packet has its own header and CRC; it is never a fragment
   // itself, and belongs to the stream its fragments came from.
-  const std::span<const uint8_t> whole(s.whole.data(), a.total);
+  const std::span<const uint8_t> whole(bytes, a->total);
   if ((whole[3] & kFlagFragment) || get_be16(whole.data() + 4) != h.stream) {
     r.status = Status::bad_record;
     return;

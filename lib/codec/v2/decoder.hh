@@ -95,19 +95,24 @@ class Decoder {
       uint64_t start = 0;
       uint32_t len = 0, have = 0, crc = 0;
     } pending;
-    struct {  // a fragmented packet being put back together
+    // Fragmented packets being put together: two, so the first fragment of
+    // the next packet overtaking the last of this one on the WAN costs none.
+    struct Reassembly {
       bool active = false;
       uint32_t hpos = 0;
       uint16_t total = 0;
       uint8_t fragments = 0, received = 0;
       uint64_t have[4] = {};  // one bit per fragment index
-    } reassembly;
-    Array<uint8_t> whole;  // its bytes
+      uint64_t started = 0;   // the oldest is given up first
+    };
+    static constexpr unsigned kReassemblies = 2;
+    std::array<Reassembly, kReassemblies> reassembly;
+    Array<uint8_t> whole;  // their bytes, kMaxFragmented each
     Stream(Memory m, size_t history_size, uint32_t context_slots)
         : history(m, history_size),
           contexts(m, context_slots),
           valid(m, history_size),
-          whole(m, kMaxFragmented) {}
+          whole(m, kReassemblies * kMaxFragmented) {}
   };
   static constexpr unsigned kRestartAfter = 8;  // far-behind packets in a row: a restart
   Stream& stream_for(uint32_t peer, uint16_t id) noexcept;

@@ -579,7 +579,11 @@ void Encoder::close_packet(Burst& out) noexcept {
   // A packet that does not pay sends its frames as they are, unless it
   // costs at most 1/32 more, builds the history (frames that may repeat) and
   // the credit allows.
-  const int64_t extra = static_cast<int64_t>(kOuterHeaders + len) - open_.raw_bytes;
+  const size_t count = fragments_of(len, cfg_.max_payload);
+  const int64_t extra =
+      static_cast<int64_t>(
+          len + (count == 1 ? kOuterHeaders : count * (kOuterHeaders + kFragmentHeaderSize))) -
+      open_.raw_bytes;
   if (!open_.split && !open_.must_tunnel && extra > 0) {
     if (extra > credit_ || static_cast<uint64_t>(extra) > open_.history_bytes / 32) {
       unsend_packet(out);
@@ -588,6 +592,10 @@ void Encoder::close_packet(Burst& out) noexcept {
     credit_ -= extra;
   }
   seal_packet(flags, len, literals_out);
+  if (count > 1) {  // a packet of several frames spanning `count` MTUs (Level::span)
+    emit_fragments(len, open_.first_index, out);
+    return;
+  }
   packets_[out.npackets++] = {open_.offset, static_cast<uint32_t>(len), open_.first_index,
                               open_.frames};
   ++counters_.packets;
@@ -603,8 +611,7 @@ bool Encoder::close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) n
   uint8_t flags;
   size_t literals_out;
   const size_t len = finish_packet(flags, literals_out);
-  const size_t stride_max = cfg_.max_payload - kFragmentHeaderSize;
-  const size_t count = (len + stride_max - 1) / stride_max;
+  const size_t count = fragments_of(len, cfg_.max_payload);
   const size_t cost = len + count * (kOuterHeaders + kFragmentHeaderSize);
   if (len > kMaxFragmented || count < 2 || count > kMaxFragments || cost >= frame_len ||
       out.npackets + count > burst_packets_ ||
@@ -615,15 +622,20 @@ bool Encoder::close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) n
     return false;
   }
   seal_packet(flags, len, literals_out);
+  emit_fragments(len, index, out);
+  return true;
+}
+
+void Encoder::emit_fragments(size_t len, uint16_t first, Burst& out) noexcept {
   // The whole packet moves aside; its fragments take its place in the arena.
   std::memcpy(frag_.data(), arena_.data() + open_.offset, len);
   PacketHeader h;
   h.stream = cfg_.stream;
   h.hpos = static_cast<uint32_t>(open_.hpos);
-  h.fragments = static_cast<uint8_t>(count);
+  h.fragments = static_cast<uint8_t>(fragments_of(len, cfg_.max_payload));
   h.total = static_cast<uint16_t>(len);
   const uint32_t stride = h.fragment_stride();
-  for (uint32_t k = 0; k < count; ++k) {
+  for (uint32_t k = 0; k < h.fragments; ++k) {
     h.fragment = static_cast<uint8_t>(k);
     const uint32_t off = k * stride,
                    n = std::min<uint32_t>(stride, static_cast<uint32_t>(len) - off);
@@ -632,8 +644,8 @@ bool Encoder::close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) n
     std::memcpy(f + kFragmentHeaderSize, frag_.data() + off, n);
     const uint32_t flen = static_cast<uint32_t>(kFragmentHeaderSize + n);
     seal(f, flen);
-    const bool last = k + 1 == count;
-    packets_[out.npackets++] = {open_.offset, flen, index,
+    const bool last = k + 1u == h.fragments;
+    packets_[out.npackets++] = {open_.offset, flen, first,
                                 static_cast<uint16_t>(last ? open_.frames : 0)};
     ++counters_.packets;
     counters_.bytes_out += flen;
@@ -641,7 +653,6 @@ bool Encoder::close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) n
   }
   ++counters_.fragmented;
   open_.frames = open_.records = 0;
-  return true;
 }
 
 // Takes back the open packet: its frames leave the history (the index
@@ -853,7 +864,10 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out,
   out.npackets = 0;
   open_.offset = 0;
   open_.frames = open_.records = 0;
-  const size_t max = cfg_.max_payload;
+  // A packet may fill `span` MTUs, sent as fragments (fewer outer headers,
+  // one Huffman table for more literals; a lost fragment loses them all).
+  const size_t spanned =
+      std::min<size_t>(kMaxFragmented, cfg_.level.span * (cfg_.max_payload - kFragmentHeaderSize));
   for (uint16_t i = 0; i < frames.size(); ++i) {
     const FrameIn& f = frames[i];
     out.bypass[i] = kPacked;
@@ -871,7 +885,8 @@ void Encoder::encode_burst(std::span<const FrameIn> frames, Burst& out,
       if (open_.records > 0 && history_.end() - open_.hpos + f.len > cfg_.level.history / 4)
         close_packet(out);
       if (open_.records == 0) open_packet();
-      if (add_frame(f, i, max)) break;
+      const bool may_span = cfg_.level.span > 1 && out.npackets + cfg_.level.span <= burst_packets_;
+      if (add_frame(f, i, may_span ? spanned : cfg_.max_payload)) break;
       if (open_.records > 0 && attempt == 0) {
         close_packet(out);  // a fresh packet, and try again
         continue;

@@ -50,6 +50,11 @@ struct Level {
   uint8_t min_source_match = 128;  // bytes (or half the frame) a match needs to add a source
   uint8_t context_packets = 2;     // packets a new flow context goes out in before it is used
   uint8_t lazy = 0;                // matches shorter than this try the next position first
+  // Tunnel packets (fragments) one packet of frames may fill: fewer, fuller
+  // packets, but a lost or late fragment loses the whole packet. 1 at every
+  // level (measured, docs/performance.md: not worth its loss); a knob of
+  // dp-codec-bench (--span).
+  uint8_t span = 1;
 };
 Level level_params(unsigned level);  // 1 (fast) .. 3 (best); throws std::invalid_argument
 inline constexpr unsigned kDefaultLevel = 1;
@@ -263,6 +268,13 @@ class Encoder {
   void seal_packet(uint8_t flags, size_t len, size_t literals_out) noexcept;
   void close_packet(Burst& out) noexcept;
   bool close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) noexcept;
+  // The open packet, sealed, `len` bytes, out as fragments of the MTU.
+  void emit_fragments(size_t len, uint16_t first, Burst& out) noexcept;
+  static size_t fragments_of(size_t len, size_t max_payload) noexcept {
+    return len <= max_payload ? 1
+                              : (len + max_payload - kFragmentHeaderSize - 1) /
+                                    (max_payload - kFragmentHeaderSize);
+  }
   // Takes the open packet back; `keep_learned`: its flows keep what their
   // frames taught about their payloads (poor coding, transient).
   void unsend_packet(Burst& out, bool keep_learned = true) noexcept;

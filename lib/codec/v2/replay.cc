@@ -33,7 +33,8 @@ namespace {
 
 struct InFlight {
   std::vector<uint8_t> payload;
-  std::vector<uint32_t> frames;  // indexes into the trace
+  std::vector<uint32_t> frames;  // indexes into the trace (a fragment: its group's)
+  uint16_t counted = 0;          // frames it counts for loss (a fragment: at the last)
 };
 
 double ns_since(std::chrono::steady_clock::time_point t0) {
@@ -131,7 +132,7 @@ ReplayResult replay(const Trace& t, const ReplayOptions& o) {
     r.decode_ns += ns_since(t0);
     if (res.status != Status::ok) {
       ++r.packets_refused;
-      r.dropped[static_cast<unsigned>(res.status)] += p.frames.size();
+      r.dropped[static_cast<unsigned>(res.status)] += p.counted;
       return;
     }
     for (unsigned k = 0; k < res.nframes; ++k) {
@@ -181,13 +182,28 @@ ReplayResult replay(const Trace& t, const ReplayOptions& o) {
         carried.push_back(static_cast<uint32_t>(base + i));
       }
     }
+    // The fragments of a packet restore its frames when the last of them
+    // arrives, whichever that is: each carries the frames of its group (the
+    // last fragment's), counted once (at the last) for loss.
+    auto is_fragment = [&](uint16_t k) {
+      return (enc.arena()[out.packets[k].offset + 3] & kFlagFragment) != 0;
+    };
+    std::vector<uint16_t> group_frames(out.npackets);
+    for (int k = out.npackets - 1; k >= 0; --k) {
+      const bool continues = is_fragment(static_cast<uint16_t>(k)) && k + 1 < out.npackets &&
+                             out.packets[k].frames == 0 &&
+                             is_fragment(static_cast<uint16_t>(k + 1)) &&
+                             enc.arena()[out.packets[k + 1].offset + 10] != 0;
+      group_frames[k] = continues ? group_frames[k + 1] : out.packets[k].frames;
+    }
     size_t next = 0;
     for (uint16_t k = 0; k < out.npackets; ++k) {
       const Encoder::Packet& p = out.packets[k];
       InFlight f;
       f.payload.assign(enc.arena() + p.offset, enc.arena() + p.offset + p.len);
       f.frames.assign(carried.begin() + static_cast<long>(next),
-                      carried.begin() + static_cast<long>(next + p.frames));
+                      carried.begin() + static_cast<long>(next + group_frames[k]));
+      f.counted = p.frames;
       next += p.frames;
       ++r.packets;
       r.wire_bytes += kOuterHeaders + p.len;
