@@ -135,28 +135,34 @@ class Traffic:
                             "--size", size, "--seed", "42"], check=True)
         return p
 
-    def encoded(self, size):
-        p = self.dir / f"traffic-{size}-encoded.pcap"
+    def encoded(self, size, codec):
+        """The capture as this build's encoder sends it in wire format `codec`
+        (kept per format: a decoder given the other format decodes nothing)."""
+        p = self.dir / f"traffic-{size}-encoded-v{codec}.pcap"
         if not p.exists():
             src = self.pcap(size)
             subprocess.run([str(BIN), "-l", "0,1", "--no-pci", "--log-level=error"] + mem_args() +
                            ["--vdev", f"net_pcap0,rx_pcap={src},tx_pcap={p}", "--", "--fwd", "encode",
-                            "--mtu", "9000", "--idle-timeout", "0.5", "--quiet"],
+                            "--codec", str(codec), "--mtu", "9000", "--idle-timeout", "0.5", "--quiet"],
                            check=True, capture_output=True)
         return p
 
 
-def vdevs(kind, engine, size, traffic):
+def vdevs(kind, engine, size, traffic, codec):
     if kind == "null":
         return ["--vdev", "net_null0", "--vdev", "net_null1"]
-    src = traffic.encoded(size) if engine == "decode" else traffic.pcap(size)
+    src = traffic.encoded(size, codec) if engine == "decode" else traffic.pcap(size)
     return ["--vdev", f"net_pcap0,rx_pcap={src},infinite_rx=1",
             "--vdev", f"net_pcap1,rx_pcap={src},infinite_rx=1"]
 
 
 def one_run(tool, engine, size, a, traffic):
-    eal = ["-l", "0,1", "--no-pci", "--log-level=error"] + mem_args() + vdevs(a.vdev, engine, size, traffic)
+    eal = ["-l", "0,1", "--no-pci", "--log-level=error"] + mem_args() + vdevs(a.vdev, engine, size, traffic,
+                                                                               a.codec)
     binary = a.compare if tool == "base" else str(BIN)
+    codec_args = ["--codec", str(a.codec)]
+    if tool == "base" and a.base_args is not None:
+        codec_args = a.base_args.split()
     if tool == "testpmd":
         cmd = ["dpdk-testpmd"] + eal + ["--", f"--forward-mode={TESTPMD_MODES[engine]}",
                "--auto-start", "--stats-period", "1", f"--burst={a.burst}", "--rxd=1024",
@@ -169,7 +175,7 @@ def one_run(tool, engine, size, a, traffic):
         summary_path = f"/tmp/dpbench-{os.getpid()}.json"
         cmd = [binary] + eal + ["--", "--fwd", engine, "--stats-period", "1", "--duration",
                str(a.seconds), "--burst", str(a.burst), "--rxd", "1024", "--txd", "1024",
-               "--mtu", "9000", "--stats-json", summary_path]
+               "--mtu", "9000", "--stats-json", summary_path] + codec_args
         out = run_for(cmd, a.seconds + 30)
         try:
             with open(summary_path) as f:
@@ -219,6 +225,11 @@ def main():
     ap.add_argument("--name", default=None, help="result file stem (default: system-<vdev>)")
     ap.add_argument("--compare", default=None, metavar="BINARY",
                     help="alternate with this deltaplane binary instead of dpdk-testpmd")
+    ap.add_argument("--codec", type=int, default=2, choices=[1, 2],
+                    help="wire format of the encode and decode runs (default 2)")
+    ap.add_argument("--base-args", default=None, metavar="ARGS",
+                    help="with --compare: the base's options instead of --codec N (\"\" for a "
+                         "build older than --codec, which knows wire format 1 only)")
     a = ap.parse_args()
     engines = a.engines.split(",")
     sizes = a.sizes.split(",") if a.vdev == "pcap" else ["64"]
@@ -226,7 +237,7 @@ def main():
     out_dir.mkdir(parents=True, exist_ok=True)
     traffic = Traffic(ROOT / "build" / "bench-traffic")
     stem = a.name or f"system-{a.vdev}"
-    result = {"benchmark": "system", "argv": sys.argv, "vdev": a.vdev, "rounds": a.rounds,
+    result = {"benchmark": "system", "argv": sys.argv, "vdev": a.vdev, "rounds": a.rounds, "codec": a.codec,
               "seconds_per_run": a.seconds, "burst": a.burst, "machine": machine(), "runs": [],
               "commands": {}}
     t0 = time.time()
@@ -239,7 +250,9 @@ def main():
             else:
                 tools = ["testpmd", "deltaplane"] if engine in TESTPMD_MODES else ["deltaplane"]
             for r in range(a.rounds):
-                for tool in tools:
+                # Against another build the order alternates per round (ABBA...),
+                # so a drift of the machine's speed weighs on both alike.
+                for tool in (tools if not a.compare or r % 2 == 0 else tools[::-1]):
                     mpps, cmd, _ = one_run(tool, engine, size, a, traffic)
                     done += 1
                     run = {"tool": tool, "engine": engine, "size": size, "round": r + 1,
@@ -264,6 +277,14 @@ def main():
                 row["ratio_to_testpmd"] = row["deltaplane"]["median"] / row["testpmd"]["median"]
             if "base" in row:
                 row["ratio_to_base"] = row["deltaplane"]["median"] / row["base"]["median"]
+                # Paired: this build over the base within each round (the two
+                # runs of a round sit next to each other in time).
+                paired = [d["mpps"] / b["mpps"] for d in result["runs"] for b in result["runs"]
+                          if d["tool"] == "deltaplane" and b["tool"] == "base" and d["engine"] == engine
+                          and b["engine"] == engine and d["size"] == size and b["size"] == size
+                          and d["round"] == b["round"]]
+                row["paired_ratio"] = {"median": statistics.median(paired), "min": min(paired),
+                                       "max": max(paired)}
             if io_dp:
                 row["ratio_to_io"] = row["deltaplane"]["median"] / statistics.median(io_dp)
             rows.append(row)
@@ -273,21 +294,25 @@ def main():
     (out_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
     if a.compare:
         md = [f"Run {result['machine']['date']}, git {result['machine']['git_revision']} against "
-              f"{a.compare}, vdev {a.vdev}, 1 forwarding lcore, {a.rounds} rounds x {a.seconds} s "
-              f"alternating, median of per-second rates.", "",
-              "| size | engine | this build Mpps (min-max) | base Mpps (min-max) | ratio |",
-              "|---|---|---|---|---|"]
+              f"{a.compare}, vdev {a.vdev}, wire format {a.codec} (base options: "
+              f"{a.base_args if a.base_args is not None else '--codec ' + str(a.codec)!r}), "
+              f"1 forwarding lcore, {a.rounds} rounds x {a.seconds} s "
+              f"alternating (order swapped every round), median of per-second rates; "
+              f"paired: the median (min-max) over rounds of this build / base within a round.", "",
+              "| size | engine | this build Mpps (min-max) | base Mpps (min-max) | ratio | paired (min-max) |",
+              "|---|---|---|---|---|---|"]
         for row in rows:
-            d, b = row["deltaplane"], row["base"]
+            d, b, pr = row["deltaplane"], row["base"], row["paired_ratio"]
             md.append(f"| {row['size']} | {row['engine']} | {d['median']:.2f} ({d['min']:.2f}-{d['max']:.2f}) "
-                      f"| {b['median']:.2f} ({b['min']:.2f}-{b['max']:.2f}) | {row['ratio_to_base']:.3f} |")
+                      f"| {b['median']:.2f} ({b['min']:.2f}-{b['max']:.2f}) | {row['ratio_to_base']:.3f} "
+                      f"| {pr['median']:.3f} ({pr['min']:.3f}-{pr['max']:.3f}) |")
         (out_dir / f"{stem}.md").write_text("\n".join(md) + "\n")
         log("\n" + "\n".join(md))
         log(f"done in {time.time() - t0:.0f} s: {out_dir / stem}.{{json,md}}")
         return
     md = [f"Run {result['machine']['date']}, git {result['machine']['git_revision']}, "
           f"{result['machine']['cpu']}, DPDK {result['machine']['dpdk_version']}, vdev {a.vdev}, "
-          f"1 forwarding lcore, burst {a.burst}, {a.rounds} rounds x {a.seconds} s, median of "
+          f"wire format {a.codec}, 1 forwarding lcore, burst {a.burst}, {a.rounds} rounds x {a.seconds} s, median of "
           f"per-second rates.", "",
           "| size | engine | deltaplane Mpps (min-max) | ns/pkt | testpmd Mpps (min-max) | ratio to testpmd | ratio to io |",
           "|---|---|---|---|---|---|---|"]
