@@ -148,6 +148,9 @@ class Traffic:
         return p
 
 
+CODEC_ENGINES = ("encode", "decode", "gateway")  # the engines --codec applies to
+
+
 def vdevs(kind, engine, size, traffic, codec):
     if kind == "null":
         return ["--vdev", "net_null0", "--vdev", "net_null1"]
@@ -160,7 +163,7 @@ def one_run(tool, engine, size, a, traffic):
     eal = ["-l", "0,1", "--no-pci", "--log-level=error"] + mem_args() + vdevs(a.vdev, engine, size, traffic,
                                                                                a.codec)
     binary = a.compare if tool == "base" else str(BIN)
-    codec_args = ["--codec", str(a.codec)]
+    codec_args = ["--codec", str(a.codec)] if engine in CODEC_ENGINES else []
     if tool == "base" and a.base_args is not None:
         codec_args = a.base_args.split()
     if tool == "testpmd":
