@@ -1,5 +1,7 @@
 #include "codec/v2/encoder.hh"
 
+#include <emmintrin.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -21,12 +23,23 @@ constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most
 // bytes show about 162; text, records and certificates well under 150).
 constexpr unsigned kRandomDistinct = 150;
 constexpr uint32_t kMinHuffman = 64;
+
+// A frame's record fits in `cap` bytes whatever its coding gives.
+constexpr bool fits_even_raw(uint32_t len, size_t cap) noexcept {
+  return len + kRecordOverhead + 64 <= cap;
+}
 constexpr uint16_t kPoorFrames = 4;  // badly coded frames in a row before a flow goes transient
 constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
 
 inline uint32_t load32(const uint8_t* p) noexcept {
   uint32_t v;
   std::memcpy(&v, p, 4);
+  return v;
+}
+
+inline uint64_t load64(const uint8_t* p) noexcept {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
   return v;
 }
 
@@ -53,18 +66,14 @@ unsigned popcount(uint64_t x) noexcept {
   return static_cast<unsigned>((x * 0x0101010101010101ull) >> 56);
 }
 
-// Bytes equal at the same offsets of a and b, over n.
+// Bytes equal at the same offsets of a and b, over n: 16 at a time (SSE2,
+// the x86-64 baseline), counted from the compare's byte mask.
 uint32_t equal_bytes(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept {
   uint32_t eq = 0, i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a + i, 8);
-    std::memcpy(&y, b + i, 8);
-    const uint64_t z = x ^ y;
-    // A byte is equal where its 8 bits of z are all zero.
-    const uint64_t nz =
-        (((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z) & 0x8080808080808080ull;
-    eq += 8 - static_cast<uint32_t>(((nz >> 7) * 0x0101010101010101ull) >> 56);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+    eq += popcount(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))));
   }
   for (; i < n; ++i)
     eq += a[i] == b[i];
@@ -96,6 +105,7 @@ Level level_params(unsigned level) {
       l.hash_bits = 18;
       l.skip_log = 6;
       l.lazy = 16;
+      l.aligned_gap = 0;
       return l;
     case 3:  // as a stream compressor would: loss costs what it costs
       l.max_ancestors = kNoAncestorLimit;
@@ -107,6 +117,7 @@ Level level_params(unsigned level) {
       l.hash_bits = 20;
       l.skip_log = 8;
       l.lazy = 32;
+      l.aligned_gap = 0;
       return l;
   }
   throw std::invalid_argument("codec level " + std::to_string(level) + " (expected 1.." +
@@ -162,7 +173,7 @@ void Encoder::open_packet() noexcept {
   lit_counts_.fill(0);
 }
 
-bool Encoder::usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
+inline bool Encoder::usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
                      uint64_t& floor) noexcept {
   const uint32_t d = static_cast<uint32_t>(cur) - e.pos;
   if (d == 0 || d > cfg_.level.history - kMaxSpan || d > cur) return false;
@@ -203,7 +214,7 @@ bool Encoder::within_rules(uint32_t region) const noexcept {
           cur_.nsources < std::size(cur_.sources));
 }
 
-bool Encoder::adds_source(uint32_t region) const noexcept {
+inline bool Encoder::adds_source(uint32_t region) const noexcept {
   const Region& r = regions_[region & region_mask_];
   return r.packet != serial_ && std::find(cur_.sources, cur_.sources + cur_.nsources, region) ==
                                     cur_.sources + cur_.nsources;
@@ -228,12 +239,20 @@ void Encoder::drop_sources() noexcept {
   cur_.ancestors = Ancestors{};
 }
 
-size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out,
-                           size_t cap) noexcept {
+size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out, size_t cap,
+                           size_t budget) noexcept {
   const uint8_t* d = history_.at(pos);
   uint8_t* o = out;
   uint8_t* const end = out + cap;
   uint32_t i = 0, anchor = 0, misses = 0;
+  const uint32_t lit_start = open_.lit_end;
+  // Bytes spent so far; pending literals count less a slack, as a match
+  // may still grow backwards over a few of them.
+  auto over_budget = [&]() {
+    constexpr uint32_t kBackSlack = 64;
+    const uint32_t pending = i - anchor > kBackSlack ? i - anchor - kBackSlack : 0;
+    return static_cast<size_t>(o - out) + (open_.lit_end - lit_start) + pending > budget;
+  };
   const Level& lv = cfg_.level;
   // A match that adds a frame to depend on must be long enough to be worth
   // it: a dependency costs the loss tolerance and the ancestor budget of every
@@ -244,6 +263,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
   // position (sequential memory), once its region passes the rules.
   const uint8_t* aligned = nullptr;
   uint32_t aligned_from = 0, aligned_to = 0;
+  bool records = false;
   if (prev.to > prev.from) {
     const uint64_t start = prev.base + prev.from;
     uint64_t p;
@@ -257,11 +277,16 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
       aligned_to = std::min(prev.from + max_len, std::min(prev.to, n));
       // Worth depending on if it holds enough of these bytes in all (a
       // record whose counters tick matches in short runs between them).
-      if (aligned_to <= aligned_from || equal_bytes(aligned + aligned_from, d + aligned_from,
-                                                    aligned_to - aligned_from) < min_source)
-        aligned = nullptr, aligned_to = 0;
+      const uint32_t span = aligned_to > aligned_from ? aligned_to - aligned_from : 0;
+      const uint32_t eq = span ? equal_bytes(aligned + aligned_from, d + aligned_from, span) : 0;
+      if (eq < min_source) aligned = nullptr, aligned_to = 0;
+      // Mostly equal (records whose fields change in place): the bytes
+      // between aligned runs go literal without an index lookup each.
+      records = aligned && lv.aligned_gap && eq * 4 >= span * 3;
     }
   }
+  // Where the aligned bytes are known not to resume (a gap scan failed).
+  uint32_t unaligned_until = 0;
   const uint32_t sample_mask = (1u << lv.sample_log) - 1;
   const unsigned index_shift = 32 - lv.hash_bits;
   // The index entry a few positions ahead is fetched while this one is
@@ -285,6 +310,18 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
       // room for this one.
       if (adds_source(mregion) && !within_rules(mregion)) mlen = 0;
       from_aligned = mlen > 0;
+    } else if (records && i >= aligned_from && i >= unaligned_until && i + 8 < aligned_to) {
+      // The aligned bytes differ here; where a field changed in place they
+      // resume a few bytes on (8 equal bytes: not by chance).
+      const uint32_t last = std::min<uint32_t>(i + lv.aligned_gap, aligned_to - 8);
+      uint32_t j = i + 1;
+      while (j <= last && load64(aligned + j) != load64(d + j))
+        ++j;
+      if (j <= last) {
+        i = j;
+        continue;
+      }
+      unaligned_until = last + 1;
     }
     if (mlen == 0) {
       // Anchors: positions whose 4 bytes hash with low bits zero, chosen by
@@ -308,6 +345,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
     }
     if (mlen < kMinMatch) {
       i += 1 + (misses++ >> lv.skip_log);
+      if ((misses & 63) == 0 && over_budget()) return kNoRoom;
       continue;
     }
     // Lazy: a longer match one byte on is worth a literal (as DEFLATE's
@@ -343,6 +381,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
     i += mlen;
     anchor = i;
     misses = 0;
+    if (over_budget()) return kNoRoom;
   }
   emit_literals(d, anchor, n);
   return static_cast<size_t>(o - out);
@@ -434,7 +473,14 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
     const uint32_t lit_before = open_.lit_end;
     const uint64_t matched_before = counters_.match_bytes, aligned_before = counters_.aligned_bytes;
     uint8_t* const seqs = seqs_.data();
-    const size_t seq_len = n < kMinMatch ? 0 : code_bytes(start, n, prev, seqs, seqs_.size());
+    // A frame that fits even raw is coded whole; another stops as soon as
+    // it cannot fit (its record: at least a 1-byte body length), and
+    // add_frame, which saved what it changes, takes it back.
+    const bool fits_raw = fits_even_raw(f.len, cap);
+    const size_t budget = fits_raw ? ~size_t{0} : left > 0 ? left - 1 : 0;
+    const size_t seq_len =
+        n < kMinMatch ? 0 : code_bytes(start, n, prev, seqs, seqs_.size(), budget);
+    if (seq_len == kNoRoom) return false;  // add_frame takes it all back
     const uint32_t lits = open_.lit_end - lit_before;
     const uint64_t matched =
         counters_.match_bytes - matched_before + (counters_.aligned_bytes - aligned_before);
@@ -791,7 +837,7 @@ bool Encoder::add_frame(const FrameIn& f, uint16_t i, size_t limit) noexcept {
   // Everything the frame may change, to take it back if it does not fit
   // (not needed when it fits even sent raw: the usual case).
   const size_t cap = std::min(room, arena_.size() - open_.offset - open_.size);
-  const bool sure = f.len + kRecordOverhead + 64 <= cap && open_.records < kMaxRecords;
+  const bool sure = fits_even_raw(f.len, cap) && open_.records < kMaxRecords;
   const uint64_t hist_end = history_.end();
   const uint32_t saved_lit_end = open_.lit_end;
   FlowState* fs = f.flow < cfg_.contexts ? &flows_[f.flow] : nullptr;

@@ -50,6 +50,12 @@ struct Level {
   uint8_t min_source_match = 128;  // bytes (or half the frame) a match needs to add a source
   uint8_t context_packets = 2;     // packets a new flow context goes out in before it is used
   uint8_t lazy = 0;                // matches shorter than this try the next position first
+  // Frames mostly equal to their flow's previous payload at the same offsets
+  // (records whose fields change in place): bytes where they differ go
+  // literal, without an index lookup each, when the aligned bytes resume
+  // within this many (0: off; every byte is looked up, a longer match may
+  // lie there).
+  uint8_t aligned_gap = 32;
   // Tunnel packets (fragments) one packet of frames may fill: fewer, fuller
   // packets, but a lost or late fragment loses the whole packet. 1 at every
   // level (measured, docs/performance.md: not worth its loss); a knob of
@@ -241,17 +247,19 @@ class Encoder {
     uint32_t region = 0xffffffff;
   };
   // LZ-codes history bytes [pos, pos + n) into sequences at `out` (literals
-  // to the packet's literal section); returns the sequences' size, or
-  // kOverflow.
+  // to the packet's literal section); returns the sequences' size, kOverflow,
+  // or kNoRoom as soon as sequences and literals (counted raw) pass `budget`:
+  // the frame cannot fit the packet, so the rest of it is not worth coding.
   static constexpr size_t kOverflow = ~size_t{0};
-  size_t code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out,
-                    size_t cap) noexcept;
+  static constexpr size_t kNoRoom = ~size_t{0} - 1;
+  size_t code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out, size_t cap,
+                    size_t budget) noexcept;
   // Whether the frame being coded may copy from history position `pos` named
   // by `e` (checked against the region's rules); `max_len` and `floor` bound
   // the match to that region.
-  bool usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
+  [[gnu::always_inline]] inline bool usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
               uint64_t& floor) noexcept;
-  bool adds_source(uint32_t region) const noexcept;
+  [[gnu::always_inline]] inline bool adds_source(uint32_t region) const noexcept;
   // Whether the frame being coded may take `region` as a source (ancestors,
   // uses, sources).
   bool within_rules(uint32_t region) const noexcept;
