@@ -87,8 +87,11 @@ void Decoder::reset(Stream& s) noexcept {
   s.pending.active = false;
   for (auto& a : s.reassembly)
     a.active = false;
-  for (size_t i = 0; i < s.contexts.size(); ++i)
-    s.contexts[i].valid = 0;
+  if (++s.epoch == 0) {  // wrapped: clear them the long way, once in 2^32 resets
+    for (size_t i = 0; i < s.contexts.size(); ++i)
+      s.contexts[i].epoch = 0;
+    s.epoch = 1;
+  }
 }
 
 void Decoder::add_hole(Stream& s, uint64_t start, uint64_t end) noexcept {
@@ -353,7 +356,7 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
     }
     uint32_t hdr_len = 0;
     if (st == Status::ok && compressed) {
-      if (!c->valid || c->gen != rc.gen || c->layout.hdr_len + rc.len > kMaxSpan) {
+      if (c->epoch != s.epoch || c->gen != rc.gen || c->layout.hdr_len + rc.len > kMaxSpan) {
         st = Status::missing_context;
       } else {
         hdr_len = c->layout.hdr_len;
@@ -429,10 +432,10 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
     // reference moved by every compressed header decoded (the encoder
     // assumes the decoder saw the last frame of the flow in every packet
     // that arrived). Late packets move neither.
-    if (c && (!c->valid || cur >= c->ref_pos)) {
+    if (c && (c->epoch != s.epoch || cur >= c->ref_pos)) {
       if (compressed && hdr_len) {
         if (st == Status::crc_mismatch) {
-          c->valid = 0;  // the header itself came out wrong: wait for a new context
+          c->epoch = 0;  // the header itself came out wrong: wait for a new context
         } else {
           c->ref = decoded;
           c->ref_pos = cur;
@@ -447,7 +450,7 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
         HeaderLayout l;
         if (packet::validate(out, n, {}, &parsed) == packet::Verdict::kOk &&
             layout_of(out, n, parsed, l) && l.hdr_len <= intact) {
-          c->valid = 1;
+          c->epoch = s.epoch;
           c->gen = rc.gen;
           c->layout = l;
           std::memcpy(c->header, out, l.hdr_len);

@@ -74,7 +74,8 @@ class Decoder {
 
  private:
   struct Context {
-    uint8_t valid = 0, gen = 0;
+    uint32_t epoch = 0;  // held when equal to its stream's epoch (0: never)
+    uint8_t gen = 0;
     HeaderLayout layout;
     Fields ref;            // the dynamic fields of the newest frame of the flow received
     uint64_t ref_pos = 0;  // its history position: late (reordered) packets do not update
@@ -87,6 +88,7 @@ class Decoder {
     uint64_t last_used = 0;
     History history;
     Array<Context> contexts;
+    uint32_t epoch = 1;       // a reset forgets every context at once by moving it on
     ValidMap valid;           // which history bytes are right
     uint64_t floor = 0;       // positions below are not the stream's (before its first packet)
     unsigned far_behind = 0;  // packets in a row from far behind the window

@@ -222,23 +222,26 @@ HuffmanStatus read_table(std::span<const uint8_t> in, HuffmanDecoder& d, size_t&
   HuffmanCode c;
   c.max_symbol = max_symbol;
   uint32_t kraft = 0;
-  unsigned present = 0;
+  unsigned present = 0, longest = 0;
   for (unsigned s = 0; s <= max_symbol; ++s) {
     c.len[s] = len[s];
     if (len[s]) {
       kraft += 1u << (kMaxCodeBits - len[s]);
       ++present;
+      longest = std::max<unsigned>(longest, len[s]);
     }
   }
   if (present < 2 || kraft > (1u << kMaxCodeBits)) return HuffmanStatus::bad_table;
   assign_codes(c);
   // A complete code (Kraft sum exactly one) fills every entry; an incomplete
   // one leaves some as "no code" (length 0).
-  if (kraft != (1u << kMaxCodeBits)) d.entries.fill(0);
+  d.bits = longest;
+  const uint32_t size = 1u << longest;
+  if (kraft != (1u << kMaxCodeBits)) std::fill_n(d.entries.begin(), size, uint16_t{0});
   for (unsigned s = 0; s <= max_symbol; ++s) {
     if (!c.len[s]) continue;
     const uint16_t e = static_cast<uint16_t>(s << 4 | c.len[s]);
-    for (uint32_t k = c.code[s]; k < (1u << kMaxCodeBits); k += 1u << c.len[s])
+    for (uint32_t k = c.code[s]; k < size; k += 1u << c.len[s])
       d.entries[k] = e;
   }
   return HuffmanStatus::ok;
@@ -249,9 +252,31 @@ HuffmanStatus decode(const HuffmanDecoder& d, std::span<const uint8_t> in,
   const uint8_t* p = in.data();
   const uint8_t* const end = p + in.size();
   uint64_t buf = 0;
-  unsigned bits = 0;                             // valid bits in buf
-  uint64_t available = uint64_t{in.size()} * 8;  // bits not yet consumed
-  for (uint8_t& o : out) {
+  unsigned bits = 0;  // valid bits in buf
+  const uint64_t mask = (uint64_t{1} << d.bits) - 1;
+  // Fast part: while 8 input bytes remain, one refill holds at least 56
+  // bits, five codes of at most 11: no per-symbol refill or end check.
+  size_t k = 0;
+  constexpr size_t kPerRefill = 56 / kMaxCodeBits;
+  while (out.size() - k >= kPerRefill && end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    buf |= w << bits;
+    p += (63 - bits) / 8;
+    bits |= 56;                        // bits + 8 x the bytes taken
+    buf &= (uint64_t{1} << bits) - 1;  // the bytes not taken are read again next time
+    for (size_t j = 0; j < kPerRefill; ++j) {
+      const uint16_t e = d.entries[buf & mask];
+      const unsigned l = e & 15;
+      if (l == 0) return HuffmanStatus::bad_code;
+      out[k++] = static_cast<uint8_t>(e >> 4);
+      buf >>= l;
+      bits -= l;
+    }
+  }
+  // bits not yet consumed
+  uint64_t available = uint64_t{in.size()} * 8 - (uint64_t(p - in.data()) * 8 - bits);
+  for (uint8_t& o : out.subspan(k)) {
     if (bits < kMaxCodeBits) {
       if (end - p >= 8) {
         uint64_t w;
@@ -266,7 +291,7 @@ HuffmanStatus decode(const HuffmanDecoder& d, std::span<const uint8_t> in,
           buf |= uint64_t{*p++} << bits, bits += 8;
       }
     }
-    const uint16_t e = d.entries[buf & ((1u << kMaxCodeBits) - 1)];
+    const uint16_t e = d.entries[buf & mask];
     const unsigned l = e & 15;
     if (l == 0) return HuffmanStatus::bad_code;
     if (l > available) return HuffmanStatus::truncated;

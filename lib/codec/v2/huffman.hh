@@ -49,7 +49,10 @@ enum class HuffmanStatus : uint8_t {
 
 struct HuffmanDecoder {
   // entry: symbol << 4 | code length; length 0 = no code has these bits.
+  // Only the first 2^bits entries are used: bits is the longest code's
+  // length (a packet of few literals fills a small table).
   std::array<uint16_t, 1u << kMaxCodeBits> entries{};
+  unsigned bits = kMaxCodeBits;
 };
 
 // Reads a table written by write_table; `used` receives its size.
