@@ -2,7 +2,8 @@
 // format v2, docs/wire-format.md section "Literals"): code lengths at most
 // 11 bits, the table sent as 4-bit lengths with zero runs, the bitstream
 // least-significant bit first with bit-reversed codes (as DEFLATE), so a
-// decoder peeks 11 bits and looks the symbol up in one 2048-entry table.
+// decoder peeks as many bits as the longest code (at most 11) and looks the
+// symbol up in one table of at most 2048 entries.
 // Pure code on plain buffers; reference decoder in the tests.
 #pragma once
 
