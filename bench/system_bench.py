@@ -37,7 +37,8 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-BIN = ROOT / "build" / "app" / "deltaplane"
+# "This build": build/ or $DELTAPLANE_BUILD (as the tests take it).
+BIN = pathlib.Path(os.environ.get("DELTAPLANE_BUILD", ROOT / "build")) / "app" / "deltaplane"
 TESTPMD_MODES = {"io": "io", "macswap": "macswap", "csum": "csum", "rxonly": "rxonly",
                  "txonly": "txonly", "flowgen": "flowgen"}
 ALL_ENGINES = ["io", "macswap", "csum", "validate", "encode", "decode"]
