@@ -45,13 +45,18 @@ void minimum_redundancy(uint32_t* a, int n) noexcept {
   }
 }
 
+// Each byte's bits in reverse order.
+constexpr std::array<uint8_t, 256> kReversedByte = [] {
+  std::array<uint8_t, 256> t{};
+  for (unsigned b = 0; b < 256; ++b)
+    for (unsigned k = 0; k < 8; ++k)
+      if (b >> k & 1) t[b] = static_cast<uint8_t>(t[b] | 0x80 >> k);
+  return t;
+}();
+
 // The len low bits of code, reversed: codes are written least significant bit first.
 uint16_t reverse_bits(uint16_t code, unsigned len) noexcept {
-  uint32_t r = code;
-  r = (r & 0x5555) << 1 | (r >> 1 & 0x5555);
-  r = (r & 0x3333) << 2 | (r >> 2 & 0x3333);
-  r = (r & 0x0f0f) << 4 | (r >> 4 & 0x0f0f);
-  r = (r & 0x00ff) << 8 | (r >> 8 & 0x00ff);
+  const uint32_t r = uint32_t{kReversedByte[code & 0xff]} << 8 | kReversedByte[code >> 8];
   return static_cast<uint16_t>(r >> (16 - len));
 }
 
