@@ -23,13 +23,13 @@ constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most
 // bytes show about 162; text, records and certificates well under 150).
 constexpr unsigned kRandomDistinct = 150;
 constexpr uint32_t kMinHuffman = 64;
+constexpr uint16_t kPoorFrames = 4;  // badly coded frames in a row before a flow goes transient
+constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
 
 // A frame's record fits in `cap` bytes whatever its coding gives.
 constexpr bool fits_even_raw(uint32_t len, size_t cap) noexcept {
   return len + kRecordOverhead + 64 <= cap;
 }
-constexpr uint16_t kPoorFrames = 4;  // badly coded frames in a row before a flow goes transient
-constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
 
 inline uint32_t load32(const uint8_t* p) noexcept {
   uint32_t v;
@@ -174,7 +174,7 @@ void Encoder::open_packet() noexcept {
 }
 
 inline bool Encoder::usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
-                     uint64_t& floor) noexcept {
+                            uint64_t& floor) noexcept {
   const uint32_t d = static_cast<uint32_t>(cur) - e.pos;
   if (d == 0 || d > cfg_.level.history - kMaxSpan || d > cur) return false;
   pos = cur - d;

@@ -257,8 +257,8 @@ class Encoder {
   // Whether the frame being coded may copy from history position `pos` named
   // by `e` (checked against the region's rules); `max_len` and `floor` bound
   // the match to that region.
-  [[gnu::always_inline]] inline bool usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
-              uint64_t& floor) noexcept;
+  [[gnu::always_inline]] inline bool usable(const IndexEntry& e, uint64_t cur, uint64_t& pos,
+                                            uint32_t& max_len, uint64_t& floor) noexcept;
   [[gnu::always_inline]] inline bool adds_source(uint32_t region) const noexcept;
   // Whether the frame being coded may take `region` as a source (ancestors,
   // uses, sources).
