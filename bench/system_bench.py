@@ -138,9 +138,10 @@ class Traffic:
 
     def encoded(self, size, codec):
         """The capture as this build's encoder sends it in wire format `codec`
-        (kept per format: a decoder given the other format decodes nothing)."""
+        (kept per format: a decoder given the other format decodes nothing;
+        made again when the binary is newer, as a format may have changed)."""
         p = self.dir / f"traffic-{size}-encoded-v{codec}.pcap"
-        if not p.exists():
+        if not p.exists() or p.stat().st_mtime < BIN.stat().st_mtime:
             src = self.pcap(size)
             subprocess.run([str(BIN), "-l", "0,1", "--no-pci", "--log-level=error"] + mem_args() +
                            ["--vdev", f"net_pcap0,rx_pcap={src},tx_pcap={p}", "--", "--fwd", "encode",

@@ -381,12 +381,11 @@ void Decoder::decode(std::span<const uint8_t> payload, uint32_t peer, Result& r)
       const uint64_t frame_end = std::max(hist.end(), cur + n);
       const uint64_t oldest =
           std::max(s.floor, frame_end > hist.capacity() ? frame_end - hist.capacity() : 0);
-      const uint8_t* q = rc.body;
-      const uint8_t* const qend = rc.body + rc.body_len;
+      SequenceReader q(rc.body, rc.body + rc.body_len);
       uint32_t at = 0;
-      while (q < qend) {
+      while (q.more(malformed)) {
         uint32_t lits, match, dist;
-        if (!get_sequence(q, qend, lits, match, dist) || at + lits + match > n || lit + lits > nl) {
+        if (!q.get(lits, match, dist) || at + lits + match > n || lit + lits > nl) {
           malformed = true;
           break;
         }

@@ -242,7 +242,7 @@ void Encoder::drop_sources() noexcept {
 size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out, size_t cap,
                            size_t budget) noexcept {
   const uint8_t* d = history_.at(pos);
-  uint8_t* o = out;
+  SequenceWriter seqw(out);
   uint8_t* const end = out + cap;
   uint32_t i = 0, anchor = 0, misses = 0;
   const uint32_t lit_start = open_.lit_end;
@@ -251,7 +251,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
   auto over_budget = [&]() {
     constexpr uint32_t kBackSlack = 64;
     const uint32_t pending = i - anchor > kBackSlack ? i - anchor - kBackSlack : 0;
-    return static_cast<size_t>(o - out) + (open_.lit_end - lit_start) + pending > budget;
+    return static_cast<size_t>(seqw.end() - out) + (open_.lit_end - lit_start) + pending > budget;
   };
   const Level& lv = cfg_.level;
   // A match that adds a frame to depend on must be long enough to be worth
@@ -373,9 +373,9 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
       --mpos;
       ++mlen;
     }
-    if (o + kMaxSequenceSize > end) return kOverflow;
+    if (seqw.end() + kMaxSequenceSize > end) return kOverflow;
     emit_literals(d, anchor, i);
-    o = put_sequence(o, i - anchor, mlen, static_cast<uint32_t>(pos + i - mpos));
+    seqw.put(i - anchor, mlen, static_cast<uint32_t>(pos + i - mpos));
     use_source(mregion);
     (from_aligned ? counters_.aligned_bytes : counters_.match_bytes) += mlen;
     i += mlen;
@@ -384,7 +384,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
     if (over_budget()) return kNoRoom;
   }
   emit_literals(d, anchor, n);
-  return static_cast<size_t>(o - out);
+  return static_cast<size_t>(seqw.finish() - out);
 }
 
 bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& used) noexcept {
