@@ -118,6 +118,7 @@ Level level_params(unsigned level) {
       l.skip_log = 8;
       l.lazy = 32;
       l.aligned_gap = 0;
+      l.span = 16;
       return l;
   }
   throw std::invalid_argument("codec level " + std::to_string(level) + " (expected 1.." +

@@ -57,9 +57,9 @@ struct Level {
   // lie there).
   uint8_t aligned_gap = 32;
   // Tunnel packets (fragments) one packet of frames may fill: fewer, fuller
-  // packets, but a lost or late fragment loses the whole packet. 1 at every
-  // level (measured, docs/performance.md: not worth its loss); a knob of
-  // dp-codec-bench (--span).
+  // packets, but a lost or late fragment loses the whole packet. 1 at levels
+  // 1 and 2 (measured, docs/performance.md: not worth its loss), 16 at level
+  // 3 (loss costs what it costs there); a knob of dp-codec-bench (--span).
   uint8_t span = 1;
 };
 Level level_params(unsigned level);  // 1 (fast) .. 3 (best); throws std::invalid_argument

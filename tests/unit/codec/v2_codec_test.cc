@@ -211,7 +211,7 @@ void expect_sane(const Decoder::Result& r, const std::vector<uint32_t>* frames, 
 // the encoder's dependency rules can be checked on what it sent.
 struct WireFrame {
   uint64_t start = 0, end = 0;
-  size_t packet = 0;            // carrying it (a split frame: its head's)
+  size_t packet = 0;            // carrying it (a split frame: its head's; fragments: the last)
   std::vector<size_t> sources;  // indexes of the earlier frames it copies from
 };
 struct WireMap {
@@ -235,10 +235,19 @@ WireMap map_wire(const std::vector<Bytes>& packets) {
     m.error = what + " (packet " + std::to_string(k) + ")";
     return m;
   };
+  Bytes whole;  // a packet sent in fragments, put back together
   for (size_t k = 0; k < packets.size(); ++k) {
-    const Bytes& p = packets[k];
+    const Bytes* pp = &packets[k];
     PacketHeader h;
-    if (parse_packet_header(p, h) != Status::ok) return fail("packet header", k);
+    if (parse_packet_header(*pp, h) != Status::ok) return fail("packet header", k);
+    if (h.flags & kFlagFragment) {  // the whole packet is its last fragment's
+      if (h.fragment == 0) whole.clear();
+      whole.insert(whole.end(), pp->begin() + kFragmentHeaderSize, pp->end());
+      if (h.fragment + 1u < h.fragments) continue;
+      pp = &whole;
+      if (parse_packet_header(*pp, h) != Status::ok) return fail("fragmented packet", k);
+    }
+    const Bytes& p = *pp;
     const int32_t delta = static_cast<int32_t>(h.hpos - static_cast<uint32_t>(end));
     uint64_t cur = k == 0 ? h.hpos : end + static_cast<uint64_t>(static_cast<int64_t>(delta));
     const uint8_t* q = p.data() + kPacketHeaderSize;
