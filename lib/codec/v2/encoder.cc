@@ -643,6 +643,10 @@ void Encoder::close_packet(Burst& out) noexcept {
     emit_fragments(len, open_.first_index, out);
     return;
   }
+  push_packet(len, out);
+}
+
+void Encoder::push_packet(size_t len, Burst& out) noexcept {
   packets_[out.npackets++] = {open_.offset, static_cast<uint32_t>(len), open_.first_index,
                               open_.frames};
   ++counters_.packets;
@@ -652,15 +656,18 @@ void Encoder::close_packet(Burst& out) noexcept {
 }
 
 // Sends the open packet, holding one frame too long for one packet even
-// coded, in fragments, when they cost less than the frame as it is. False
-// (the packet taken back, the frame not counted as bypassed) when not.
+// coded, in fragments, when they cost less than the frame as it is; or as
+// one packet when it fits one after all (its literals, counted raw while it
+// was coded, shrank with the packet's Huffman code). False (the packet taken
+// back, the frame not counted as bypassed) when neither pays.
 bool Encoder::close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) noexcept {
   uint8_t flags;
   size_t literals_out;
   const size_t len = finish_packet(flags, literals_out);
   const size_t count = fragments_of(len, cfg_.max_payload);
-  const size_t cost = len + count * (kOuterHeaders + kFragmentHeaderSize);
-  if (len > kMaxFragmented || count < 2 || count > kMaxFragments || cost >= frame_len ||
+  const size_t cost =
+      count == 1 ? len + kOuterHeaders : len + count * (kOuterHeaders + kFragmentHeaderSize);
+  if (len > kMaxFragmented || count > kMaxFragments || cost >= frame_len ||
       out.npackets + count > burst_packets_ ||
       open_.offset + len + count * kFragmentHeaderSize > arena_.size()) {
     unsend_packet(out, false);  // as if never tried: the frame goes raw in parts
@@ -669,7 +676,10 @@ bool Encoder::close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) n
     return false;
   }
   seal_packet(flags, len, literals_out);
-  emit_fragments(len, index, out);
+  if (count == 1)
+    push_packet(len, out);
+  else
+    emit_fragments(len, index, out);
   return true;
 }
 

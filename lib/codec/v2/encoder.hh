@@ -275,6 +275,7 @@ class Encoder {
   size_t finish_packet(uint8_t& flags, size_t& literals_out) noexcept;
   void seal_packet(uint8_t flags, size_t len, size_t literals_out) noexcept;
   void close_packet(Burst& out) noexcept;
+  void push_packet(size_t len, Burst& out) noexcept;  // the open packet, sealed, out as it is
   bool close_fragmented(uint16_t index, uint32_t frame_len, Burst& out) noexcept;
   // The open packet, sealed, `len` bytes, out as fragments of the MTU.
   void emit_fragments(size_t len, uint16_t first, Burst& out) noexcept;
