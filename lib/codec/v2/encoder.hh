@@ -63,7 +63,7 @@ struct Level {
   uint8_t span = 1;
 };
 Level level_params(unsigned level);  // 1 (fast) .. 3 (best); throws std::invalid_argument
-inline constexpr unsigned kDefaultLevel = 1;
+inline constexpr unsigned kDefaultLevel = 2;
 inline constexpr unsigned kMaxLevel = 3;
 
 struct EncoderConfig {
