@@ -188,7 +188,8 @@ class Bundle(unittest.TestCase):
         """The bundled dpdk-testpmd forwards on net_null (the scaling benchmark's reference)."""
         out = self.tmp / "testpmd.txt"
         cmd = [str(self.root / "bin" / "dpdk-testpmd")] + dptest.eal_args(["net_null0"]) + \
-            ["--", "--port-topology=loop", "--forward-mode=io", "--auto-start", "--stats-period", "1"]
+            ["--", "--port-topology=loop", "--forward-mode=io", "--auto-start", "--stats-period", "1",
+             "--total-num-mbufs=8192"]  # its default pool outgrows 512 MiB without hugepages
         with open(out, "w") as f:
             p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, text=True,
                                  env=clean_env(), cwd=self.tmp)

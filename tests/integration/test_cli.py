@@ -27,7 +27,9 @@ class BadArguments(unittest.TestCase):
          "paired: needs an even number of ports"),
         ([f"net_pcap0,rx_pcap={dptest.empty_pcap()},tx_pcap=/dev/null"], ["--rxq", "2"],
          "port 0 (net_pcap0): 2 RX queues requested, the device has 1"),
-        (["net_null0"], ["--mbufs", "67108864"], "preflight: "),
+        # Refused by the preflight against the hugepages, or, without
+        # hugepages, where the pool is made: one line naming the fix either way.
+        (["net_null0"], ["--mbufs", "67108864"], ("preflight: ", "lower --mbufs")),
         (["net_null0"], ["--max-frame", "70000"], "--max-frame: '70000' is out of range"),
     ]
 
@@ -39,7 +41,8 @@ class BadArguments(unittest.TestCase):
                 self.assertNotEqual(r.returncode, 0)
                 errs = error_lines(r.stderr)
                 self.assertEqual(len(errs), 1, r.stderr)
-                self.assertIn(message, errs[0])
+                wanted = message if isinstance(message, tuple) else (message,)
+                self.assertTrue(any(w in errs[0] for w in wanted), f"{wanted} not in {errs[0]}")
                 self.assertNotIn("Segmentation", r.stderr)
 
     def test_single_lcore_is_refused(self):

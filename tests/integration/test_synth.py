@@ -208,13 +208,14 @@ GEN_VDEV = "net_null0,no-rx=1"
 class GeneratorLcores(unittest.TestCase):
     """lcore=L: frames built on a lcore of their own, queued in a ring per RX queue."""
 
-    def loop_run(self, spec, engine, frames):
+    def loop_run(self, spec, engine, frames, mem_mb=512):
         """Runs `engine` on port 0 looped back, fed by `spec`, until it received
         `frames` frames; checks it exits balanced and returns (run, the
         synthetic port's summary)."""
         r = dptest.run([GEN_VDEV],
                        ["--synth", f"0:{spec}", "--fwd", engine, "--port-topology", "loop",
-                        "--quiet"] + dptest.stop_after(frames), timeout=60, lcores=GEN_LCORES)
+                        "--quiet"] + dptest.stop_after(frames), timeout=60, lcores=GEN_LCORES,
+                       mem_mb=mem_mb)
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         dptest.assert_balanced(self, r.summary)
         return r, r.summary["synthetic"][0]
@@ -286,7 +287,10 @@ class GeneratorLcores(unittest.TestCase):
         # made, delivered and stamped. (The offered rate's accuracy is for
         # bench/ndr.py.)
         n = 50000
-        r, s = self.loop_run(f"rate=200k,size=64,ring=65536,count={n},lcore=2", "io", n)
+        # (A 65536-slot ring: 262143 mbufs, about 590 MiB; without hugepages the
+        # pool and the rest need 1.5 GiB.)
+        r, s = self.loop_run(f"rate=200k,size=64,ring=65536,count={n},lcore=2", "io", n,
+                             mem_mb=1536)
         self.assertEqual((s["generated"], s["delivered"], s["flushed"]), (n, n, 0), s)
         self.assertEqual((s["missed"], s["late"]), (0, 0), s)
         self.assertEqual(r.summary["latency_ns"]["arrival_to_tx"]["count"], n)
