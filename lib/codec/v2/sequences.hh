@@ -46,16 +46,15 @@ class SequenceWriter {
 
  private:
   // Exp-Golomb with k low bits: x = (v >> k) + 1 has `b` bits; b - 1 zero
-  // bits then a one, the b - 1 bits of x below its top one, the k low bits
-  // of v.
+  // bits then a one, the k low bits of v, the b - 1 bits of x below its top
+  // one: 2b - 1 + k bits, written at once.
   void put_code(uint32_t v, unsigned k) noexcept {
     const uint64_t x = (uint64_t{v} >> k) + 1;
     const unsigned b = 64 - static_cast<unsigned>(__builtin_clzll(x));
-    put_bits(uint64_t{1} << (b - 1), b);
-    put_bits(x & ((uint64_t{1} << (b - 1)) - 1), b - 1);
-    put_bits(v & ((uint64_t{1} << k) - 1), k);
+    const uint64_t rest = (v & ((uint64_t{1} << k) - 1)) | (x - (uint64_t{1} << (b - 1))) << k;
+    put_bits(uint64_t{1} << (b - 1) | rest << b, 2 * b - 1 + k);
   }
-  void put_bits(uint64_t v, unsigned bits) noexcept {  // bits <= 33
+  void put_bits(uint64_t v, unsigned bits) noexcept {  // bits <= 56
     acc_ |= v << n_;
     n_ += bits;
     while (n_ >= 8) {
@@ -81,13 +80,16 @@ class SequenceReader {
     malformed = acc_ != 0;
     return false;
   }
-  // False if the sequence is truncated or malformed.
+  // False if the sequence is truncated or malformed. After more(): the
+  // bits are refilled only when the next code might not be held.
   bool get(uint32_t& literals, uint32_t& match, uint32_t& distance) noexcept {
     uint32_t v;
     if (!get_code(kLiteralsK, v) || v > kMaxSequenceLiterals) return false;
     literals = v;
+    if (n_ < 2 * kMaxPrefix - 1 + kMatchK) refill();
     if (!get_code(kMatchK, v) || v > kMaxSequenceMatch - kMinMatch) return false;
     match = v + kMinMatch;
+    if (n_ < 2 * kMaxPrefix - 1 + kDistanceK) refill();
     if (!get_code(kDistanceK, v)) return false;
     distance = v + 1;
     return true;
@@ -112,18 +114,16 @@ class SequenceReader {
   // One code: no value this format sends has a prefix over kMaxPrefix bits,
   // so a code takes at most 2 * 22 - 1 + 10 = 53 bits, all held after a refill.
   static constexpr unsigned kMaxPrefix = 22;
+  // v = ((2^(b-1) - 1) << k) + the b - 1 + k bits after the prefix.
   bool get_code(unsigned k, uint32_t& out) noexcept {
-    refill();
     if (acc_ == 0) return false;  // no one within the bits held: truncated or too long
     const unsigned b = static_cast<unsigned>(__builtin_ctzll(acc_)) + 1;
     const unsigned total = 2 * b - 1 + k;
     if (b > kMaxPrefix || total > n_) return false;
-    const uint64_t rest = acc_ >> b;
-    const uint64_t x = (uint64_t{1} << (b - 1)) | (rest & ((uint64_t{1} << (b - 1)) - 1));
-    const uint64_t low = (rest >> (b - 1)) & ((uint64_t{1} << k) - 1);
-    acc_ = total < 64 ? acc_ >> total : 0;
+    const uint64_t rest = (acc_ >> b) & ((uint64_t{1} << (b - 1 + k)) - 1);
+    acc_ >>= total;  // total <= 53
     n_ -= total;
-    out = static_cast<uint32_t>((x - 1) << k | low);  // below 2^31: fits
+    out = static_cast<uint32_t>((((uint64_t{1} << (b - 1)) - 1) << k) + rest);  // below 2^31
     return true;
   }
   const uint8_t* p_;

@@ -27,10 +27,10 @@ void ref_put_code(std::vector<bool>& bits, uint64_t v, unsigned k) {
   for (unsigned i = 0; i + 1 < b; ++i)
     bits.push_back(false);
   bits.push_back(true);
-  for (unsigned i = 0; i + 1 < b; ++i)
-    bits.push_back((x >> i) & 1);
   for (unsigned i = 0; i < k; ++i)
     bits.push_back((v >> i) & 1);
+  for (unsigned i = 0; i + 1 < b; ++i)
+    bits.push_back((x >> i) & 1);
 }
 
 std::vector<uint8_t> ref_encode(const std::vector<Seq>& seqs) {
