@@ -97,7 +97,7 @@ class SequenceReader {
 
  private:
   // At least 56 bits held, unless the body ends first.
-  void refill() noexcept {
+  [[gnu::always_inline]] void refill() noexcept {
     if (end_ - p_ >= 8) {
       uint64_t w;
       std::memcpy(&w, p_, 8);
