@@ -35,6 +35,8 @@ namespace deltaplane::codec::v2 {
 
 // What a --codec-level sets: how far a packet may reach back and how hard
 // the encoder looks (docs/performance.md has bytes against speed per level).
+// A default-constructed Level is level 1's; the default level is
+// kDefaultLevel (level_params).
 inline constexpr uint8_t kNoAncestorLimit = 255;
 inline constexpr unsigned kTrackedAncestors = 8;  // max_ancestors above this: no limit
 
@@ -62,8 +64,8 @@ struct Level {
   // 3 (loss costs what it costs there); a knob of dp-codec-bench (--span).
   uint8_t span = 1;
 };
-Level level_params(unsigned level);  // 1 (fast) .. 3 (best); throws std::invalid_argument
-inline constexpr unsigned kDefaultLevel = 2;
+Level level_params(unsigned level);           // 1 (fast) .. 3 (best); throws std::invalid_argument
+inline constexpr unsigned kDefaultLevel = 2;  // fewer bytes than 1, still loss-tolerant
 inline constexpr unsigned kMaxLevel = 3;
 
 struct EncoderConfig {
