@@ -123,7 +123,8 @@ class SequenceReader {
     const uint64_t rest = (acc_ >> b) & ((uint64_t{1} << (b - 1 + k)) - 1);
     acc_ >>= total;  // total <= 53
     n_ -= total;
-    out = static_cast<uint32_t>((((uint64_t{1} << (b - 1)) - 1) << k) + rest);  // below 2^31
+    out =
+        static_cast<uint32_t>((((uint64_t{1} << (b - 1)) - 1) << k) + rest);  // b <= 22: below 2^32
     return true;
   }
   const uint8_t* p_;
