@@ -27,9 +27,6 @@ using codec::kHeaderSize;
 using codec::kOuterSize;
 using stats::DropReason;
 
-// The option's default and the codec's are one idea in two libraries.
-static_assert(config::AppConfig{}.codec_level == codec::v2::kDefaultLevel);
-
 namespace {
 constexpr uint32_t kMinCodedFrame = kEncapOverhead + 32;  // shorter frames cannot shrink
 constexpr uint16_t kInitialMissLimit = 4;

@@ -11,6 +11,8 @@
 
 #include "../eal_environment.hh"
 #include "../packet/frame_builder.hh"
+#include "codec/v2/encoder.hh"
+#include "config/app_config.hh"
 #include "engines/codec_engines.hh"
 #include "engines/codec_state.hh"
 #include "engines/csum.hh"
@@ -84,6 +86,12 @@ FrameSpec udp(uint32_t payload, uint32_t seed) {
   s.payload = payload;
   s.seed = seed;
   return s;
+}
+
+// The option's default and the codec's are one idea in two libraries
+// (config does not depend on codec): here, where both meet, they must agree.
+TEST(Codec, TheOptionsDefaultLevelIsTheCodecs) {
+  EXPECT_EQ(config::AppConfig{}.codec_level, codec::v2::kDefaultLevel);
 }
 
 TEST(Registry, EveryCatalogEngineHasItsLoops) {
