@@ -182,7 +182,7 @@ inline bool Encoder::usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, ui
   if (pos < history_.begin()) return false;
   const Region& r = regions_[e.region & region_mask_];
   if (r.id != e.region || pos < r.start || pos >= r.end) return false;  // gone, or stale entry
-  if (!within_rules(e.region)) return false;
+  if (!allowed(e.region)) return false;
   max_len = static_cast<uint32_t>(r.end - pos);
   floor = r.start;
   return true;
@@ -204,7 +204,11 @@ bool Encoder::within_rules(uint32_t region) const noexcept {
     for (uint8_t k = 0; k < r.ancestors.n; ++k)
       if (avoid_.has(r.ancestors.id[k])) return false;
   }
-  if (lv.max_ancestors <= kTrackedAncestors) {  // the ancestors the frame would have
+  // The ancestors the frame would have (their union: counted only when the
+  // sum could pass the limit).
+  if (lv.max_ancestors <= kTrackedAncestors &&
+      (cur_.ancestors.many || r.ancestors.many ||
+       cur_.ancestors.n + r.ancestors.n + 1u > lv.max_ancestors)) {
     Ancestors a = cur_.ancestors;
     a.merge(r.ancestors);
     if (r.packet != serial_) a.add(r.packet);
@@ -222,6 +226,7 @@ inline bool Encoder::adds_source(uint32_t region) const noexcept {
 }
 
 void Encoder::use_source(uint32_t region) noexcept {
+  forget_rules();
   Region& r = regions_[region & region_mask_];
   cur_.ancestors.merge(r.ancestors);
   if (r.packet == serial_) return;  // lost with this frame anyway
@@ -232,6 +237,7 @@ void Encoder::use_source(uint32_t region) noexcept {
 }
 
 void Encoder::drop_sources() noexcept {
+  forget_rules();
   for (uint8_t k = 0; k < cur_.nsources; ++k) {
     Region& r = regions_[cur_.sources[k] & region_mask_];
     if (r.id == cur_.sources[k]) --r.uses;
@@ -243,6 +249,7 @@ void Encoder::drop_sources() noexcept {
 size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out, size_t cap,
                            size_t budget) noexcept {
   const uint8_t* d = history_.at(pos);
+  forget_rules();  // what the frame avoids is set per frame
   SequenceWriter seqw(out);
   uint8_t* const end = out + cap;
   uint32_t i = 0, anchor = 0, misses = 0;
@@ -309,7 +316,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
       mregion = prev.region;
       // Checked at the frame's start; sources it took since may leave no
       // room for this one.
-      if (adds_source(mregion) && !within_rules(mregion)) mlen = 0;
+      if (adds_source(mregion) && !allowed(mregion)) mlen = 0;
       from_aligned = mlen > 0;
     } else if (records && i >= aligned_from && i >= unaligned_until && i + 8 < aligned_to) {
       // The aligned bytes differ here; where a field changed in place they

@@ -214,6 +214,11 @@ class Encoder {
     Ancestors ancestors;
     uint8_t nsources = 0;
     uint32_t sources[kMaxFrameSources];  // regions of other packets
+    // The last region the rules were checked for, and the answer: the
+    // candidates of a frame often lie in one region, and the answer holds
+    // until the frame takes a source (8 regions remembered: no faster).
+    uint32_t checked = kNoRegion;
+    bool checked_ok = false;
   };
   // The packet being filled.
   struct Open {
@@ -265,6 +270,16 @@ class Encoder {
   // Whether the frame being coded may take `region` as a source (ancestors,
   // uses, sources).
   bool within_rules(uint32_t region) const noexcept;
+  // within_rules, remembered for the last region asked about.
+  [[gnu::always_inline]] inline bool allowed(uint32_t region) noexcept {
+    if (region != cur_.checked) {
+      cur_.checked = region;
+      cur_.checked_ok = within_rules(region);
+    }
+    return cur_.checked_ok;
+  }
+  // The answers change with the frame's sources (kNoRegion: never allowed).
+  void forget_rules() noexcept { cur_.checked = kNoRegion, cur_.checked_ok = false; }
   void emit_literals(const uint8_t* d, uint32_t from, uint32_t to) noexcept;
   void use_source(uint32_t region) noexcept;
   void drop_sources() noexcept;  // takes back the current frame's sources
