@@ -1,12 +1,11 @@
 #include "codec/v2/encoder.hh"
 
-#include <emmintrin.h>
-
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
 #include "codec/checksum.hh"
+#include "codec/v2/compare.hh"
 #include "codec/v2/sequences.hh"
 
 namespace deltaplane::codec::v2 {
@@ -43,41 +42,12 @@ inline uint64_t load64(const uint8_t* p) noexcept {
   return v;
 }
 
-// Bytes equal from a and b, up to n.
-inline uint32_t common(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept {
-  uint32_t i = 0;
-  while (i + 8 <= n) {
-    uint64_t x, y;
-    std::memcpy(&x, a + i, 8);
-    std::memcpy(&y, b + i, 8);
-    if (x != y) return i + static_cast<uint32_t>(__builtin_ctzll(x ^ y) / 8);
-    i += 8;
-  }
-  while (i < n && a[i] == b[i])
-    ++i;
-  return i;
-}
-
 // Bits set (SWAR: the baseline ISA has no popcnt instruction).
 unsigned popcount(uint64_t x) noexcept {
   x -= (x >> 1) & 0x5555555555555555ull;
   x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
   x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
   return static_cast<unsigned>((x * 0x0101010101010101ull) >> 56);
-}
-
-// Bytes equal at the same offsets of a and b, over n: 16 at a time (SSE2,
-// the x86-64 baseline), counted from the compare's byte mask.
-uint32_t equal_bytes(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept {
-  uint32_t eq = 0, i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
-    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
-    eq += popcount(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))));
-  }
-  for (; i < n; ++i)
-    eq += a[i] == b[i];
-  return eq;
 }
 
 // Distinct byte values among the first 256 of p: random data shows ~160,
@@ -204,15 +174,16 @@ bool Encoder::within_rules(uint32_t region) const noexcept {
     for (uint8_t k = 0; k < r.ancestors.n; ++k)
       if (avoid_.has(r.ancestors.id[k])) return false;
   }
-  // The ancestors the frame would have (their union: counted only when the
-  // sum could pass the limit).
-  if (lv.max_ancestors <= kTrackedAncestors &&
-      (cur_.ancestors.many || r.ancestors.many ||
-       cur_.ancestors.n + r.ancestors.n + 1u > lv.max_ancestors)) {
-    Ancestors a = cur_.ancestors;
-    a.merge(r.ancestors);
-    if (r.packet != serial_) a.add(r.packet);
-    if (a.size() > lv.max_ancestors) return false;
+  // The ancestors the frame would have: the size of the union, counted
+  // only when the sum could pass the limit ("many" passes any limit).
+  const Ancestors& a = cur_.ancestors;
+  if (lv.max_ancestors <= kTrackedAncestors && a.n + r.ancestors.n + 1u > lv.max_ancestors) {
+    if (a.many || r.ancestors.many) return false;
+    unsigned n = a.n;
+    for (uint8_t k = 0; k < r.ancestors.n; ++k)
+      n += !a.has(r.ancestors.id[k]);
+    n += r.packet != serial_ && !a.has(r.packet) && !r.ancestors.has(r.packet);
+    if (n > lv.max_ancestors) return false;
   }
   return r.packet == serial_ || !adds_source(region) ||
          (r.uses < lv.max_uses && cur_.nsources < lv.max_sources &&
@@ -310,7 +281,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
     uint32_t mlen = 0, mregion = kNoRegion;
     bool from_aligned = false;
     if (i >= aligned_from && i + kMinMatch <= aligned_to && load32(aligned + i) == v) {
-      mlen = common(aligned + i, d + i, aligned_to - i);
+      mlen = match_length(aligned + i, d + i, aligned_to - i);
       mpos = prev.base + i;
       mfloor = prev.base + prev.from;
       mregion = prev.region;
@@ -341,7 +312,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
         IndexEntry& e = index_[hv >> index_shift];
         uint32_t max_len;
         if (e.value == v && usable(e, cur, mpos, max_len, mfloor)) {
-          mlen = common(history_.at(mpos), d + i, std::min(n - i, max_len));
+          mlen = match_length(history_.at(mpos), d + i, std::min(n - i, max_len));
           mregion = e.region;
           if (mlen < min_source && adds_source(mregion)) mlen = 0;
         }
@@ -365,7 +336,8 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
         uint64_t p, fl;
         uint32_t max_len;
         if (e.value == w && usable(e, cur + 1, p, max_len, fl)) {
-          const uint32_t len = common(history_.at(p), d + i + 1, std::min(n - i - 1, max_len));
+          const uint32_t len =
+              match_length(history_.at(p), d + i + 1, std::min(n - i - 1, max_len));
           if (len > mlen + 1 && !(len < min_source && adds_source(e.region))) {
             ++i;
             mpos = p, mfloor = fl, mlen = len, mregion = e.region;
