@@ -144,7 +144,7 @@ void Encoder::open_packet() noexcept {
   lit_counts_.fill(0);
 }
 
-inline bool Encoder::usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
+inline bool Encoder::locate(const IndexEntry& e, uint64_t cur, uint64_t& pos, uint32_t& max_len,
                             uint64_t& floor) noexcept {
   const uint32_t d = static_cast<uint32_t>(cur) - e.pos;
   if (d == 0 || d > cfg_.level.history - kMaxSpan || d > cur) return false;
@@ -152,10 +152,20 @@ inline bool Encoder::usable(const IndexEntry& e, uint64_t cur, uint64_t& pos, ui
   if (pos < history_.begin()) return false;
   const Region& r = regions_[e.region & region_mask_];
   if (r.id != e.region || pos < r.start || pos >= r.end) return false;  // gone, or stale entry
-  if (!allowed(e.region)) return false;
   max_len = static_cast<uint32_t>(r.end - pos);
   floor = r.start;
   return true;
+}
+
+inline uint32_t Encoder::worth(uint32_t region, const uint8_t* from, const uint8_t* d, uint32_t n,
+                               uint32_t min_source) noexcept {
+  // The first min_source bytes tell whether a match that would add a source
+  // is long enough, before the rules (the longer check) are asked.
+  const uint32_t head_n = std::min(n, min_source);
+  const uint32_t head = match_length(from, d, head_n);
+  if (head < min_source && adds_source(region)) return 0;
+  if (!allowed(region)) return 0;
+  return head < head_n ? head : head + match_length(from + head, d + head, n - head);
 }
 
 void Encoder::emit_literals(const uint8_t* d, uint32_t from, uint32_t to) noexcept {
@@ -249,8 +259,8 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
     uint32_t max_len;
     uint64_t floor;
     if (start < pos &&
-        usable({static_cast<uint32_t>(start), prev.region, 0}, pos, p, max_len, floor) &&
-        pos + n - start <= lv.history - kMaxSpan) {
+        locate({static_cast<uint32_t>(start), prev.region, 0}, pos, p, max_len, floor) &&
+        allowed(prev.region) && pos + n - start <= lv.history - kMaxSpan) {
       aligned = history_.at(start) - prev.from;  // aligned[i] pairs with d[i]
       aligned_from = prev.from;
       aligned_to = std::min(prev.from + max_len, std::min(prev.to, n));
@@ -311,10 +321,9 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
       if (((hv >> 8) & sample_mask) == 0) {
         IndexEntry& e = index_[hv >> index_shift];
         uint32_t max_len;
-        if (e.value == v && usable(e, cur, mpos, max_len, mfloor)) {
-          mlen = match_length(history_.at(mpos), d + i, std::min(n - i, max_len));
+        if (e.value == v && locate(e, cur, mpos, max_len, mfloor)) {
           mregion = e.region;
-          if (mlen < min_source && adds_source(mregion)) mlen = 0;
+          mlen = worth(mregion, history_.at(mpos), d + i, std::min(n - i, max_len), min_source);
         }
         // Frames at the deepest level are never copied from by other
         // packets: indexing them would only push out useful entries.
@@ -335,10 +344,10 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
         IndexEntry& e = index_[hw >> index_shift];
         uint64_t p, fl;
         uint32_t max_len;
-        if (e.value == w && usable(e, cur + 1, p, max_len, fl)) {
+        if (e.value == w && locate(e, cur + 1, p, max_len, fl)) {
           const uint32_t len =
-              match_length(history_.at(p), d + i + 1, std::min(n - i - 1, max_len));
-          if (len > mlen + 1 && !(len < min_source && adds_source(e.region))) {
+              worth(e.region, history_.at(p), d + i + 1, std::min(n - i - 1, max_len), min_source);
+          if (len > mlen + 1) {
             ++i;
             mpos = p, mfloor = fl, mlen = len, mregion = e.region;
           }

@@ -261,11 +261,17 @@ class Encoder {
   static constexpr size_t kNoRoom = ~size_t{0} - 1;
   size_t code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_t* out, size_t cap,
                     size_t budget) noexcept;
-  // Whether the frame being coded may copy from history position `pos` named
-  // by `e` (checked against the region's rules); `max_len` and `floor` bound
-  // the match to that region.
-  [[gnu::always_inline]] inline bool usable(const IndexEntry& e, uint64_t cur, uint64_t& pos,
+  // Where the index entry `e` points, if its bytes are still there: history
+  // position `pos`, with `max_len` and `floor` bounding a match to the frame
+  // (region) holding it. The rules are checked apart (worth), once the
+  // match's length is known.
+  [[gnu::always_inline]] inline bool locate(const IndexEntry& e, uint64_t cur, uint64_t& pos,
                                             uint32_t& max_len, uint64_t& floor) noexcept;
+  // The length of the match of d[0, n) against `from`, in `region`; 0 when
+  // it may not be taken: too short to add a source, or against the rules.
+  [[gnu::always_inline]] inline uint32_t worth(uint32_t region, const uint8_t* from,
+                                               const uint8_t* d, uint32_t n,
+                                               uint32_t min_source) noexcept;
   [[gnu::always_inline]] inline bool adds_source(uint32_t region) const noexcept;
   // Whether the frame being coded may take `region` as a source (ancestors,
   // uses, sources).
