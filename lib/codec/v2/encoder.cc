@@ -22,6 +22,9 @@ constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most
 // bytes show about 162; text, records and certificates well under 150).
 constexpr unsigned kRandomDistinct = 150;
 constexpr uint32_t kMinHuffman = 64;
+// Distances whose code takes its fewest bits (sequences.hh: k = 10): a
+// match shorter than Level::min_match is still taken this near.
+constexpr uint64_t kNearDistance = uint64_t{1} << kDistanceK;
 constexpr uint16_t kPoorFrames = 4;  // badly coded frames in a row before a flow goes transient
 constexpr uint16_t kFirstBackoff = 16, kMaxBackoff = 1024;
 
@@ -82,6 +85,7 @@ Level level_params(unsigned level) {
       l.max_uses = 0xffff;
       l.max_sources = 16;
       l.min_source_match = kMinMatch;
+      l.min_match = kMinMatch;
       l.context_packets = 1;
       l.history = 16u << 20;
       l.hash_bits = 20;
@@ -324,6 +328,7 @@ size_t Encoder::code_bytes(uint64_t pos, uint32_t n, const Aligned& prev, uint8_
         if (e.value == v && locate(e, cur, mpos, max_len, mfloor)) {
           mregion = e.region;
           mlen = worth(mregion, history_.at(mpos), d + i, std::min(n - i, max_len), min_source);
+          if (mlen < lv.min_match && cur - mpos > kNearDistance) mlen = 0;
         }
         // Frames at the deepest level are never copied from by other
         // packets: indexing them would only push out useful entries.

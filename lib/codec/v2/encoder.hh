@@ -52,6 +52,11 @@ struct Level {
   uint8_t min_source_match = 128;  // bytes (or half the frame) a match needs to add a source
   uint8_t context_packets = 2;     // packets a new flow context goes out in before it is used
   uint8_t lazy = 0;                // matches shorter than this try the next position first
+  // Shortest match taken from the index unless it is near (its distance
+  // codes in the fewest bits); aligned matches take kMinMatch. A far 4-byte
+  // match costs about what its literals do once Huffman-coded, and breaks
+  // up the scan (docs/performance.md: 5 at levels 1 and 2).
+  uint8_t min_match = 5;
   // Frames mostly equal to their flow's previous payload at the same offsets
   // (records whose fields change in place): bytes where they differ go
   // literal, without an index lookup each, when the aligned bytes resume
