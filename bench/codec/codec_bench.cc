@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   struct {
     int max_ancestors = -1, max_uses = -1, max_sources = -1, hash_bits = -1, skip_log = -1,
         history = -1, min_source_match = -1, context_packets = -1, sample_log = -1, span = -1,
-        aligned_gap = -1, min_match = -1;
+        aligned_gap = -1, min_match = -1, ref_ancestors = -1;
   } tune;
   for (int i = 1; i < argc; ++i) {
     auto value = [&]() -> const char* {
@@ -115,6 +115,8 @@ int main(int argc, char** argv) {
       tune.sample_log = std::atoi(value());
     else if (!std::strcmp(argv[i], "--span"))
       tune.span = std::atoi(value());
+    else if (!std::strcmp(argv[i], "--ref-ancestors"))
+      tune.ref_ancestors = std::atoi(value());
     else if (!std::strcmp(argv[i], "--min-match"))
       tune.min_match = std::atoi(value());
     else if (!std::strcmp(argv[i], "--aligned-gap"))
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
   if (tune.span >= 0) lv.span = static_cast<uint8_t>(tune.span);
   if (tune.aligned_gap >= 0) lv.aligned_gap = static_cast<uint8_t>(tune.aligned_gap);
   if (tune.min_match >= 0) lv.min_match = static_cast<uint8_t>(tune.min_match);
+  if (tune.ref_ancestors >= 0) lv.ref_ancestors = static_cast<uint8_t>(tune.ref_ancestors);
   o.encoder.max_payload = mtu - 28;
   o.decoder.history = o.encoder.level.history;
   ReplayResult total;

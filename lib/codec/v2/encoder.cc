@@ -82,6 +82,7 @@ Level level_params(unsigned level) {
       return l;
     case 3:  // as a stream compressor would: loss costs what it costs
       l.max_ancestors = kNoAncestorLimit;
+      l.ref_ancestors = kNoAncestorLimit;
       l.max_uses = 0xffff;
       l.max_sources = 16;
       l.min_source_match = kMinMatch;
@@ -163,6 +164,8 @@ inline bool Encoder::locate(const IndexEntry& e, uint64_t cur, uint64_t& pos, ui
 
 inline uint32_t Encoder::worth(uint32_t region, const uint8_t* from, const uint8_t* d, uint32_t n,
                                uint32_t min_source) noexcept {
+  if (ancestor_limit_ == 0 && regions_[region & region_mask_].packet != serial_)
+    return 0;  // a frame that may depend on no other packet (a new reference)
   // The first min_source bytes tell whether a match that would add a source
   // is long enough, before the rules (the longer check) are asked.
   const uint32_t head_n = std::min(n, min_source);
@@ -191,13 +194,14 @@ bool Encoder::within_rules(uint32_t region) const noexcept {
   // The ancestors the frame would have: the size of the union, counted
   // only when the sum could pass the limit ("many" passes any limit).
   const Ancestors& a = cur_.ancestors;
-  if (lv.max_ancestors <= kTrackedAncestors && a.n + r.ancestors.n + 1u > lv.max_ancestors) {
+  const unsigned limit = ancestor_limit_;
+  if (limit <= kTrackedAncestors && a.n + r.ancestors.n + 1u > limit) {
     if (a.many || r.ancestors.many) return false;
     unsigned n = a.n;
     for (uint8_t k = 0; k < r.ancestors.n; ++k)
       n += !a.has(r.ancestors.id[k]);
     n += r.packet != serial_ && !a.has(r.packet) && !r.ancestors.has(r.packet);
-    if (n > lv.max_ancestors) return false;
+    if (n > limit) return false;
   }
   return r.packet == serial_ || !adds_source(region) ||
          (r.uses < lv.max_uses && cur_.nsources < lv.max_sources &&
@@ -397,6 +401,7 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
     if (f.new_flow) {
       fs->has_context = 0;
       fs->last_len = 0;
+      fs->records = false;
       fs->poor = fs->transient_left = fs->backoff = 0;
       ++fs->gen;
     }
@@ -458,6 +463,21 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
     cur_.region = next_region_++;
     Region& reg = regions_[cur_.region & region_mask_];
     reg = Region{start, start + n, cur_.region, serial_, {}, 0};
+    // A flow of records copies a shallow reference, or codes this frame as
+    // a new one (Level::ref_ancestors).
+    const Level& lv = cfg_.level;
+    bool has_shallow_ref = false;
+    ancestor_limit_ = lv.max_ancestors;
+    if (fs && lv.ref_ancestors < lv.max_ancestors) {
+      const Region& ref = regions_[fs->last_region & region_mask_];
+      has_shallow_ref = fs->last_len && ref.id == fs->last_region &&
+                        ref.ancestors.size() <= lv.ref_ancestors && ref.uses < lv.max_uses;
+      // Only when the frame fits an empty packet even uncopied (its header
+      // and literal count aside): else it would go raw, and the flow's next
+      // frame again.
+      if (fs->records && fits_even_raw(f.len, cfg_.max_payload - kPacketHeaderSize - 5))
+        ancestor_limit_ = static_cast<uint8_t>(lv.ref_ancestors + (has_shallow_ref ? 1 : 0));
+    }
     // Where the flow's previous payload aligns with these bytes.
     Aligned prev;
     const uint32_t payload_at = fs ? layout.hdr_len - coded_from : 0;  // in these bytes
@@ -501,9 +521,14 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
     reg.ancestors = cur_.ancestors;
     if (fs) {
       // The flow's reference for the next frames: this one, if others may
-      // still copy from it (else the previous reference stays).
-      if (cur_.ancestors.size() < cfg_.level.max_ancestors ||
-          cfg_.level.max_ancestors > kTrackedAncestors || fs->last_len == 0) {
+      // still copy from it (else the previous reference stays); a flow of
+      // records keeps a shallow one while it lasts.
+      fs->records = (counters_.aligned_bytes - aligned_before) * 4 >= uint64_t{n};
+      const unsigned ancestors = cur_.ancestors.size();
+      const bool becomes_ref = fs->last_len == 0 || lv.max_ancestors > kTrackedAncestors ||
+                               (fs->records && has_shallow_ref ? ancestors <= lv.ref_ancestors
+                                                               : ancestors < lv.max_ancestors);
+      if (becomes_ref) {
         fs->last_pos = start + payload_at;
         fs->last_len = f.len - layout.hdr_len;
         fs->last_region = cur_.region;

@@ -13,7 +13,9 @@
 // average at most max_ancestors times its own frames in others, and one
 // lost frame at most max_uses * (1 + max_uses); the decoder drops those
 // (CRC-32C of every frame), never alters them. Frames of one packet copy
-// from each other freely: they are lost together.
+// from each other freely: they are lost together. Flows of records, whose
+// frames copy their previous payload, keep a shallow reference
+// (Level::ref_ancestors): each of their frames depends on one packet.
 //
 // Pure code on plain buffers: the engines (engines/codec_engines.cc), the
 // tests, the fuzz target and the benchmarks all drive this one class.
@@ -57,6 +59,15 @@ struct Level {
   // match costs about what its literals do once Huffman-coded, and breaks
   // up the scan (docs/performance.md: 5 at levels 1 and 2).
   uint8_t min_match = 5;
+  // A flow of records (its last frame took at least a quarter of its bytes
+  // from its previous payload at the same offsets) keeps a reference with at
+  // most ref_ancestors ancestors, and its frames depend on at most one packet
+  // more: at 0, a reference copies no other packet and a record depends on
+  // the reference's packet alone. Otherwise records deepen the chain to
+  // max_ancestors, and a lost packet costs that many times its frames
+  // (measured 5.7x at level 2; docs/performance.md, "Loss").
+  // kNoAncestorLimit: no such rule (level 3).
+  uint8_t ref_ancestors = 0;
   // Frames mostly equal to their flow's previous payload at the same offsets
   // (records whose fields change in place): bytes where they differ go
   // literal, without an index lookup each, when the aligned bytes resume
@@ -206,6 +217,7 @@ class Encoder {
     uint16_t poor = 0;            // frames in a row that coded badly
     uint16_t transient_left = 0;  // frames still sent raw outside the history
     uint16_t backoff = 0;
+    bool records = false;  // its last frame came from its reference (Level::ref_ancestors)
   };
   static constexpr unsigned kMaxFrameSources = 16;
   struct IndexEntry {
@@ -336,10 +348,11 @@ class Encoder {
   // the history, frames split over packets): 1/128 of what came in, so no
   // traffic costs more than raw + 1%.
   int64_t credit_ = 0;
-  Ancestors avoid_;      // packets the frame being coded must not depend on
-  Array<uint8_t> lits_;  // the open packet's literals
-  Array<uint8_t> frag_;  // a packet being cut into fragments
-  uint32_t serial_ = 0;  // of the open packet (packets are numbered from 1)
+  Ancestors avoid_;             // packets the frame being coded must not depend on
+  uint8_t ancestor_limit_ = 0;  // of the frame being coded: the level's, or less (records)
+  Array<uint8_t> lits_;         // the open packet's literals
+  Array<uint8_t> frag_;         // a packet being cut into fragments
+  uint32_t serial_ = 0;         // of the open packet (packets are numbered from 1)
   Open open_;
   std::array<uint32_t, 256> lit_counts_{};
   EncoderCounters counters_;
