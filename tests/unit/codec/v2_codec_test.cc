@@ -1008,9 +1008,9 @@ TEST(V2Codec, CollateralAtOnePercentLoss) {
 // its dependencies. At 1% loss over 10 seeds, level 1 holds the bound
 // (2x the frames lost on the wire) on these records at both MTUs. Level 2 is
 // printed, not asserted: on this trace it is over 2x (2.6-2.8x over 40 seeds,
-// with or without Level::ref_ancestors; 0.7-3.3x between sets of 10 seeds:
-// one lost reference costs its flow's frames until the next), which
-// docs/performance.md reports.
+// with or without Level::ref_ancestors; 0.7-3.3x between sets of 10 seeds),
+// which docs/performance.md reports. Every flow here carries the same text,
+// so frames copy other flows' recent frames, up to max_ancestors (5) deep.
 TEST(V2Codec, RecordsCollateralAtOnePercentLoss) {
   const Trace t = synth("flows=40,size=200-1400,payload=records,tcp=0.5,seed=7", 4000);
   for (unsigned level = 1; level <= 2; ++level)
