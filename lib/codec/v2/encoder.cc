@@ -22,6 +22,7 @@ constexpr int64_t kMaxCredit = 65536;  // the overhead credit saved up, at most
 // bytes show about 162; text, records and certificates well under 150).
 constexpr unsigned kRandomDistinct = 150;
 constexpr uint32_t kMinHuffman = 64;
+constexpr size_t kLiteralCountSize = 5;  // a packet's literal count: a varint of at most 5 bytes
 // Distances whose code takes its fewest bits (sequences.hh: k = 10): a
 // match shorter than Level::min_match is still taken this near.
 constexpr uint64_t kNearDistance = uint64_t{1} << kDistanceK;
@@ -472,10 +473,10 @@ bool Encoder::code_frame(const FrameIn& f, uint8_t* rec, size_t cap, size_t& use
       const Region& ref = regions_[fs->last_region & region_mask_];
       has_shallow_ref = fs->last_len && ref.id == fs->last_region &&
                         ref.ancestors.size() <= lv.ref_ancestors && ref.uses < lv.max_uses;
-      // Only when the frame fits an empty packet even uncopied (its header
-      // and literal count aside): else it would go raw, and the flow's next
-      // frame again.
-      if (fs->records && fits_even_raw(f.len, cfg_.max_payload - kPacketHeaderSize - 5))
+      // Only when the frame fits an empty packet even uncopied: else it
+      // would go raw, and the flow's next frame again.
+      if (fs->records &&
+          fits_even_raw(f.len, cfg_.max_payload - kPacketHeaderSize - kLiteralCountSize))
         ancestor_limit_ = static_cast<uint8_t>(lv.ref_ancestors + (has_shallow_ref ? 1 : 0));
     }
     // Where the flow's previous payload aligns with these bytes.
@@ -861,7 +862,7 @@ void Encoder::pass_frame(const FrameIn& f, uint16_t index, Burst& out) noexcept 
 bool Encoder::add_frame(const FrameIn& f, uint16_t i, size_t limit) noexcept {
   // What this frame may take: the packet's room, literals counted raw
   // (Huffman only shrinks them) and the literal count's varint.
-  const size_t taken = open_.size + (open_.lit_end - open_.lit_begin) + 5;
+  const size_t taken = open_.size + (open_.lit_end - open_.lit_begin) + kLiteralCountSize;
   const size_t room = limit > taken ? limit - taken : 0;
   // Everything the frame may change, to take it back if it does not fit
   // (not needed when it fits even sent raw: the usual case).
